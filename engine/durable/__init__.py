@@ -1,0 +1,1 @@
+"""The durable runner: runs keyed by email identity, checkpointed steps, retries, leases and effects."""

@@ -1,0 +1,465 @@
+"""The durable runner: claims runs, executes their steps, checkpoints, retries, waits.
+
+Promises (see ARCHITECTURE.md): each step's result is checkpointed in the same transaction as
+its local effects and audit events; after a crash every unfinished run continues from its last
+checkpoint and no finished step runs again; transient failures are retried with backoff and
+jitter up to a per-step limit, then the run is ``failed`` with its error and can be retried;
+waiting for a person is a durable state; a lease fences every checkpoint so two workers never
+record the same step.
+
+Consecutive *local* steps (database effects only) may share one transaction: if the process dies
+before it commits, none of them finished and they simply run again.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Generic
+
+from sqlalchemy import Connection, insert, select, update
+
+from engine.audit.event import NewAuditEvent
+from engine.durable import leases
+from engine.durable.effects import EffectLedger
+from engine.durable.retry import ErrorKind, classify_error, is_retryable
+from engine.durable.states import RunState
+from engine.durable.step import DepsT, RunInfo, Step, StepContext, StepResult
+from engine.errors import LeaseLostError, StepTimeoutError, TransientError
+from engine.storage import audit_repo
+from engine.storage.db import Database
+from engine.storage.models import Email, Run, StepCheckpoint
+from engine.storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+_R = Run.__table__
+_E = Email.__table__
+_C = StepCheckpoint.__table__
+
+#: Run columns a step may set through ``StepResult.run_updates``.
+_UPDATABLE = frozenset({"category", "confidence", "priority", "flags", "outcome"})
+
+#: At most this many local steps share one transaction.
+MAX_GROUPED_STEPS = 16
+
+
+@dataclass(frozen=True)
+class Workflow(Generic[DepsT]):
+    """A named, ordered list of steps."""
+
+    name: str
+    steps: tuple[Step[DepsT], ...]
+
+    def index_of(self, step_name: str) -> int:
+        """Position of a step by name."""
+        for index, step in enumerate(self.steps):
+            if step.name == step_name:
+                return index
+        raise KeyError(step_name)
+
+
+@dataclass
+class RunnerStats:
+    """Counts of what one call of the runner did."""
+
+    runs: int = 0
+    steps: int = 0
+    completed: int = 0
+    waiting: int = 0
+    retrying: int = 0
+    failed: int = 0
+    quarantined: int = 0
+    lost_leases: int = 0
+
+    def add(self, other: RunnerStats) -> None:
+        """Accumulate another worker's counts."""
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class _RunState:
+    info: RunInfo
+    step_index: int
+    attempt: int
+    outputs: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+class Runner(Generic[DepsT]):
+    """Drives runs of one workflow to their next wait or end."""
+
+    def __init__(
+        self,
+        db: Database,
+        workflow: Workflow[DepsT],
+        deps: DepsT,
+        *,
+        install_id: str,
+        owner: str | None = None,
+        lease_s: float = leases.DEFAULT_LEASE_S,
+        now: Callable[[], datetime] = utcnow,
+        group_local_steps: bool = True,
+        claim_batch: int = 8,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.db = db
+        self.workflow = workflow
+        self.deps = deps
+        self.install_id = install_id
+        self.owner = owner or leases.new_owner_id()
+        self.lease_s = lease_s
+        self.now = now
+        self.group_local_steps = group_local_steps
+        self.claim_batch = claim_batch
+        self._rng = rng or random.Random()
+        self.ledger = EffectLedger(db, now)
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="step")
+
+    # --- public API --------------------------------------------------------------------------
+
+    def release_dead_leases(self) -> int:
+        """Free runs whose lease belongs to a process on this computer that has died."""
+        with self.db.write() as conn:
+            return leases.release_dead_local_leases(conn)
+
+    def run_until_idle(self, *, workers: int = 1, stop: threading.Event | None = None) -> RunnerStats:
+        """Process every run that can make progress now; return when none is left."""
+        if workers <= 1:
+            return self._worker_loop(stop)
+        totals = RunnerStats()
+        with concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="runner") as pool:
+            for stats in pool.map(lambda _: self._worker_loop(stop), range(workers)):
+                totals.add(stats)
+        return totals
+
+    def drive(self, run_id: int) -> RunnerStats:
+        """Claim one specific run (if runnable and free) and drive it."""
+        stats = RunnerStats()
+        with self.db.write() as conn:
+            mine = leases.claim_one(conn, run_id=run_id, owner=self.owner, now=self.now(), lease_s=self.lease_s)
+        if mine:
+            self._drive_claimed(run_id, stats)
+        return stats
+
+    def close(self) -> None:
+        """Stop the step thread pool (running steps finish in the background)."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    # --- the loop ----------------------------------------------------------------------------
+
+    def _worker_loop(self, stop: threading.Event | None) -> RunnerStats:
+        stats = RunnerStats()
+        while stop is None or not stop.is_set():
+            with self.db.write() as conn:
+                claimed = leases.claim(
+                    conn, owner=self.owner, now=self.now(), lease_s=self.lease_s, limit=self.claim_batch
+                )
+            if not claimed:
+                break
+            for index, run_id in enumerate(claimed):
+                if stop is not None and stop.is_set():
+                    with self.db.write() as conn:
+                        leases.release(conn, run_ids=claimed[index:], owner=self.owner)
+                    break
+                self._drive_claimed(run_id, stats)
+        return stats
+
+    def _drive_claimed(self, run_id: int, stats: RunnerStats) -> None:
+        stats.runs += 1
+        try:
+            state = self._load(run_id)
+            self._drive(state, stats)
+        except LeaseLostError:
+            stats.lost_leases += 1
+            log.warning("run %s: lease lost to another worker; stopping here", run_id)
+        except Exception:
+            log.exception("run %s: unexpected error in the runner", run_id)
+            with self.db.write() as conn:
+                leases.release(conn, run_ids=[run_id], owner=self.owner)
+            raise
+
+    def _load(self, run_id: int) -> _RunState:
+        with self.db.read() as conn:
+            row = conn.execute(
+                select(_R, _E.c.identity, _E.c.account, _E.c.folder, _E.c.uidvalidity, _E.c.uid,
+                       _E.c.source_key, _E.c.message_id, _E.c.received_at)
+                .join(_E, _E.c.id == _R.c.email_id)
+                .where(_R.c.id == run_id)
+            ).one()
+            checkpoints = conn.execute(
+                select(_C.c.step_index, _C.c.step_name, _C.c.output).where(_C.c.run_id == run_id).order_by(_C.c.step_index)
+            ).fetchall()
+        info = RunInfo(
+            run_id=run_id,
+            run_key=f"{self.install_id}:{run_id}",
+            email_id=int(row.email_id),
+            identity=row.identity,
+            account=row.account,
+            folder=row.folder,
+            uidvalidity=row.uidvalidity,
+            uid=row.uid,
+            source_key=row.source_key,
+            message_id=row.message_id,
+            received_at=row.received_at,
+            category=row.category,
+            confidence=row.confidence,
+        )
+        state = _RunState(info=info, step_index=int(row.step_index), attempt=int(row.attempt))
+        for cp in checkpoints:
+            expected = self.workflow.steps[cp.step_index].name if cp.step_index < len(self.workflow.steps) else None
+            if expected != cp.step_name:
+                raise _WorkflowMismatch(run_id, cp.step_index, cp.step_name, expected)
+            state.outputs[cp.step_name] = cp.output
+        return state
+
+    def _drive(self, state: _RunState, stats: RunnerStats) -> None:
+        conn: Connection | None = None
+        grouped = 0
+        try:
+            while True:
+                index = state.step_index
+                if index >= len(self.workflow.steps):
+                    conn = conn or self._begin()
+                    self._complete(conn, state, outcome=None)
+                    self._commit(conn)
+                    conn = None
+                    stats.completed += 1
+                    return
+                step = self.workflow.steps[index]
+                if conn is not None and (not step.local or grouped >= MAX_GROUPED_STEPS):
+                    self._commit(conn)
+                    conn, grouped = None, 0
+                try:
+                    result = self._execute(step, state)
+                except Exception as exc:
+                    if conn is not None:
+                        self._commit(conn)
+                        conn = None
+                    self._record_failure(state, step, exc, stats)
+                    return
+                conn = conn or self._begin()
+                self._checkpoint(conn, state, step, result)
+                stats.steps += 1
+                grouped += 1
+                ended = self._after_step(conn, state, result, stats)
+                if ended or not (self.group_local_steps and step.local):
+                    self._commit(conn)
+                    conn, grouped = None, 0
+                if ended:
+                    return
+        finally:
+            if conn is not None:
+                conn.rollback()
+                conn.close()
+
+    # --- executing a step ----------------------------------------------------------------------
+
+    def _execute(self, step: Step[DepsT], state: _RunState) -> StepResult:
+        deadline = time.monotonic() + step.timeout_s
+        ctx: StepContext[DepsT] = StepContext(
+            run=state.info,
+            step_name=step.name,
+            step_index=state.step_index,
+            attempt=state.attempt + 1,
+            outputs=state.outputs,
+            deps=self.deps,
+            db=self.db,
+            now=self.now,
+            deadline=deadline,
+            ledger=self.ledger,
+        )
+        if step.local:
+            return step.execute(ctx)
+        future = self._pool.submit(step.execute, ctx)
+        try:
+            return future.result(timeout=step.timeout_s)
+        except concurrent.futures.TimeoutError as exc:
+            raise StepTimeoutError(f"step {step.name} took longer than {step.timeout_s:g} s") from exc
+
+    def _begin(self) -> Connection:
+        conn = self.db.engine.connect().execution_options(inbox_triage_write=True)
+        conn.begin()
+        return conn
+
+    @staticmethod
+    def _commit(conn: Connection) -> None:
+        conn.commit()
+        conn.close()
+
+    def _checkpoint(self, conn: Connection, state: _RunState, step: Step[DepsT], result: StepResult) -> None:
+        now = self.now()
+        values: dict[str, Any] = {
+            "step_index": state.step_index + 1,
+            "step_name": step.name,
+            "attempt": 0,
+            "error": None,
+            "error_kind": None,
+            "next_attempt_at": None,
+            "updated_at": now,
+            "lease_expires_at": now + timedelta(seconds=self.lease_s),
+        }
+        for key, value in result.run_updates.items():
+            if key not in _UPDATABLE:
+                raise ValueError(f"step {step.name} may not set run column {key!r}")
+            values[key] = value
+        fenced = conn.execute(
+            update(_R)
+            .where(_R.c.id == state.info.run_id, _R.c.lease_owner == self.owner, _R.c.step_index == state.step_index)
+            .values(**values)
+        )
+        if fenced.rowcount != 1:
+            raise LeaseLostError(f"run {state.info.run_id}: lease lost before step {step.name} was recorded")
+        conn.execute(
+            insert(_C).values(
+                run_id=state.info.run_id,
+                step_index=state.step_index,
+                step_name=step.name,
+                output=result.output,
+                attempts=state.attempt + 1,
+                finished_at=now,
+            )
+        )
+        if result.apply is not None:
+            result.apply(conn)
+        events = result.events or [
+            NewAuditEvent(action=f"step.{step.name}", outcome="ok", run_id=str(state.info.run_id),
+                          email_ref=state.info.email_ref)
+        ]
+        audit_repo.append(conn, events, now=now)
+        state.outputs[step.name] = result.output
+        state.step_index += 1
+        state.attempt = 0
+        if "category" in result.run_updates or "confidence" in result.run_updates:
+            state.info = _with_classification(state.info, result.run_updates)
+
+    def _after_step(self, conn: Connection, state: _RunState, result: StepResult, stats: RunnerStats) -> bool:
+        """Apply a wait, a finish or a quarantine; return whether the run stops here."""
+        run_id = state.info.run_id
+        now = self.now()
+        if result.quarantine is not None:
+            conn.execute(
+                update(_R).where(_R.c.id == run_id).values(
+                    state=RunState.QUARANTINED.value, error=result.quarantine, error_kind="quarantined",
+                    finished_at=now, lease_owner=None, lease_expires_at=None, outcome="quarantined",
+                )
+            )
+            stats.quarantined += 1
+            return True
+        if result.finish is not None:
+            self._complete(conn, state, outcome=result.finish)
+            stats.completed += 1
+            return True
+        if result.wait is not None:
+            conn.execute(
+                update(_R).where(_R.c.id == run_id).values(
+                    state=RunState.WAITING_REVIEW.value, waiting_since=now, lease_owner=None, lease_expires_at=None,
+                )
+            )
+            stats.waiting += 1
+            return True
+        if state.step_index >= len(self.workflow.steps):
+            self._complete(conn, state, outcome=None)
+            stats.completed += 1
+            return True
+        return False
+
+    def _complete(self, conn: Connection, state: _RunState, *, outcome: str | None) -> None:
+        now = self.now()
+        values: dict[str, Any] = {
+            "state": RunState.COMPLETED.value,
+            "finished_at": now,
+            "updated_at": now,
+            "lease_owner": None,
+            "lease_expires_at": None,
+            "error": None,
+            "error_kind": None,
+        }
+        if outcome is not None:
+            values["outcome"] = outcome
+        conn.execute(update(_R).where(_R.c.id == state.info.run_id).values(**values))
+        final = outcome or conn.execute(select(_R.c.outcome).where(_R.c.id == state.info.run_id)).scalar_one()
+        audit_repo.append(
+            conn,
+            [NewAuditEvent(action="run.completed", outcome=str(final or "done"), run_id=str(state.info.run_id),
+                           email_ref=state.info.email_ref)],
+            now=now,
+        )
+
+    # --- failures ------------------------------------------------------------------------------
+
+    def _record_failure(self, state: _RunState, step: Step[DepsT], exc: BaseException, stats: RunnerStats) -> None:
+        kind = classify_error(exc)
+        if isinstance(exc, LeaseLostError):
+            raise exc
+        if kind is ErrorKind.INTERNAL:
+            log.error("run %s step %s: internal error", state.info.run_id, step.name, exc_info=exc)
+        attempt = state.attempt + 1
+        now = self.now()
+        message = _describe(exc)
+        retry = is_retryable(kind) and attempt < step.retry.max_attempts
+        values: dict[str, Any] = {
+            "attempt": attempt,
+            "error": message,
+            "error_kind": kind.value,
+            "updated_at": now,
+            "lease_owner": None,
+            "lease_expires_at": None,
+        }
+        detail: dict[str, Any] = {"step": step.name, "attempt": attempt, "error_type": type(exc).__name__}
+        if retry:
+            retry_after = exc.retry_after if isinstance(exc, TransientError) else None
+            delay = step.retry.delay_for(attempt, retry_after=retry_after, rng=self._rng)
+            values.update(state=RunState.RETRYING.value, next_attempt_at=now + timedelta(seconds=delay))
+            detail["retry_in_ms"] = int(delay * 1000)
+            action, outcome = "step.retry_scheduled", "retry"
+            stats.retrying += 1
+        else:
+            values.update(state=RunState.FAILED.value, next_attempt_at=None, finished_at=now)
+            action, outcome = "run.failed", "failed"
+            stats.failed += 1
+        detail["error_kind"] = kind.value
+        with self.db.write() as conn:
+            fenced = conn.execute(
+                update(_R)
+                .where(_R.c.id == state.info.run_id, _R.c.lease_owner == self.owner)
+                .values(**values)
+            )
+            if fenced.rowcount != 1:
+                raise LeaseLostError(f"run {state.info.run_id}: lease lost while recording a failure")
+            audit_repo.append(
+                conn,
+                [NewAuditEvent(action=action, outcome=outcome, run_id=str(state.info.run_id),
+                               email_ref=state.info.email_ref, detail=detail)],
+                now=now,
+            )
+
+
+class _WorkflowMismatch(Exception):
+    """A checkpoint was written by a different workflow definition (the step names differ)."""
+
+    def __init__(self, run_id: int, index: int, found: str, expected: str | None) -> None:
+        super().__init__(
+            f"run {run_id}: checkpoint {index} is step {found!r} but the workflow now has {expected!r} there"
+        )
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text if len(text) <= 500 else text[:497] + "..."
+
+
+def _with_classification(info: RunInfo, updates: Mapping[str, Any]) -> RunInfo:
+    from dataclasses import replace
+
+    return replace(
+        info,
+        category=updates.get("category", info.category),
+        confidence=updates.get("confidence", info.confidence),
+    )
