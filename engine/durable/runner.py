@@ -90,6 +90,7 @@ class _RunState:
     step_index: int
     attempt: int
     outputs: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    scratch: dict[str, Any] = field(default_factory=dict)
 
 
 class Runner(Generic[DepsT]):
@@ -174,7 +175,11 @@ class Runner(Generic[DepsT]):
     def _drive_claimed(self, run_id: int, stats: RunnerStats) -> None:
         stats.runs += 1
         try:
-            state = self._load(run_id)
+            try:
+                state = self._load(run_id)
+            except _WorkflowMismatch as exc:
+                self._fail_unloadable(run_id, str(exc), stats)
+                return
             self._drive(state, stats)
         except LeaseLostError:
             stats.lost_leases += 1
@@ -274,6 +279,7 @@ class Runner(Generic[DepsT]):
             now=self.now,
             deadline=deadline,
             ledger=self.ledger,
+            scratch=state.scratch,
         )
         if step.local:
             return step.execute(ctx)
@@ -394,6 +400,18 @@ class Runner(Generic[DepsT]):
 
     # --- failures ------------------------------------------------------------------------------
 
+    def _fail_unloadable(self, run_id: int, message: str, stats: RunnerStats) -> None:
+        now = self.now()
+        with self.db.write() as conn:
+            conn.execute(
+                update(_R).where(_R.c.id == run_id, _R.c.lease_owner == self.owner).values(
+                    state=RunState.FAILED.value, error=message, error_kind=ErrorKind.PERMANENT.value,
+                    updated_at=now, finished_at=now, lease_owner=None, lease_expires_at=None)
+            )
+            audit_repo.append(conn, [NewAuditEvent(action="run.failed", outcome="failed", run_id=str(run_id),
+                                                   detail={"error_kind": "workflow_changed"})], now=now)
+        stats.failed += 1
+
     def _record_failure(self, state: _RunState, step: Step[DepsT], exc: BaseException, stats: RunnerStats) -> None:
         kind = classify_error(exc)
         if isinstance(exc, LeaseLostError):
@@ -441,7 +459,7 @@ class Runner(Generic[DepsT]):
             )
 
 
-class _WorkflowMismatch(Exception):
+class _WorkflowMismatch(Exception):  # noqa: N818 - internal signal, never leaves the runner
     """A checkpoint was written by a different workflow definition (the step names differ)."""
 
     def __init__(self, run_id: int, index: int, found: str, expected: str | None) -> None:

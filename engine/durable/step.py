@@ -120,6 +120,7 @@ class StepContext(Generic[DepsT]):
     now: Callable[[], datetime]
     deadline: float
     ledger: EffectLedger
+    scratch: dict[str, Any] = field(default_factory=dict)
 
     def output_of(self, step_name: str) -> Mapping[str, Any]:
         """The checkpointed output of an earlier step (empty if it has not run)."""

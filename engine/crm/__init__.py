@@ -1,0 +1,1 @@
+"""The local CRM: contacts by email address and one activity per email."""

@@ -1,0 +1,1 @@
+"""The triage workflow: parse → minimise → classify → CRM → draft → route → (review) → send → close."""

@@ -1,0 +1,106 @@
+"""A run's email as the steps need it: parsed once, kept in the drive's scratch, stored as JSON."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.durable.step import StepContext
+from engine.errors import InvalidStateError
+from engine.mail.model import Address, Attachment, ParsedEmail
+from engine.storage.models import EmailContent
+
+_EC = EmailContent.__table__
+
+_PARSED = "parsed_email"
+_RAW = "raw"
+
+
+def _addr(a: Address | None) -> list[str] | None:
+    return None if a is None else [a.name, a.email]
+
+
+def _from_addr(v: Any) -> Address | None:
+    return None if not v else Address(name=str(v[0]), email=str(v[1]))
+
+
+def parsed_to_json(email: ParsedEmail) -> dict[str, Any]:
+    """A JSON form of a parsed email (stored with the message content; purged with it)."""
+    return {
+        "message_id": email.message_id,
+        "subject": email.subject,
+        "sender": _addr(email.sender),
+        "reply_to": [_addr(a) for a in email.reply_to],
+        "to": [_addr(a) for a in email.to],
+        "cc": [_addr(a) for a in email.cc],
+        "date": email.date.isoformat() if email.date else None,
+        "in_reply_to": email.in_reply_to,
+        "references": list(email.references),
+        "body_text": email.body_text,
+        "body_html": email.body_html,
+        "attachments": [[a.filename, a.content_type, a.size] for a in email.attachments],
+        "auto_submitted": email.auto_submitted,
+        "list_id": email.list_id,
+        "headers": [list(h) for h in email.headers],
+        "defects": list(email.defects),
+    }
+
+
+def parsed_from_json(data: dict[str, Any]) -> ParsedEmail:
+    """Rebuild a ParsedEmail from :func:`parsed_to_json` output."""
+
+    def addrs(key: str) -> tuple[Address, ...]:
+        return tuple(a for a in (_from_addr(v) for v in data.get(key) or []) if a is not None)
+
+    date = data.get("date")
+    return ParsedEmail(
+        message_id=data.get("message_id"),
+        subject=data.get("subject") or "",
+        sender=_from_addr(data.get("sender")),
+        reply_to=addrs("reply_to"),
+        to=addrs("to"),
+        cc=addrs("cc"),
+        date=datetime.fromisoformat(date) if date else None,
+        in_reply_to=data.get("in_reply_to"),
+        references=tuple(data.get("references") or ()),
+        body_text=data.get("body_text") or "",
+        body_html=data.get("body_html"),
+        attachments=tuple(Attachment(str(a[0]), str(a[1]), int(a[2])) for a in data.get("attachments") or []),
+        auto_submitted=bool(data.get("auto_submitted")),
+        list_id=data.get("list_id"),
+        headers=tuple((str(h[0]), str(h[1])) for h in data.get("headers") or []),
+        defects=tuple(data.get("defects") or ()),
+    )
+
+
+def raw_bytes(ctx: StepContext[Any]) -> bytes:
+    """The message's stored bytes."""
+    cached = ctx.scratch.get(_RAW)
+    if isinstance(cached, bytes):
+        return cached
+    with ctx.db.read() as conn:
+        raw = conn.execute(select(_EC.c.raw).where(_EC.c.email_id == ctx.run.email_id)).scalar_one_or_none()
+    if raw is None:
+        raise InvalidStateError(f"run {ctx.run.run_id}: the message content is no longer stored (purged)")
+    return bytes(raw)
+
+
+def remember_parsed(ctx: StepContext[Any], email: ParsedEmail) -> None:
+    """Keep the parsed email for the rest of this drive."""
+    ctx.scratch[_PARSED] = email
+
+
+def parsed_email(ctx: StepContext[Any]) -> ParsedEmail:
+    """The run's parsed email, from this drive's scratch or the database."""
+    cached = ctx.scratch.get(_PARSED)
+    if isinstance(cached, ParsedEmail):
+        return cached
+    with ctx.db.read() as conn:
+        data = conn.execute(select(_EC.c.parsed).where(_EC.c.email_id == ctx.run.email_id)).scalar_one_or_none()
+    if not isinstance(data, dict):
+        raise InvalidStateError(f"run {ctx.run.run_id}: the parsed message is no longer stored (purged)")
+    email = parsed_from_json(data)
+    remember_parsed(ctx, email)
+    return email
