@@ -1,0 +1,1 @@
+"""The headless command line: the same wiring as the desktop, no window."""

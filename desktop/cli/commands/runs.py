@@ -1,0 +1,137 @@
+"""``run --once``, ``serve``, ``runs list``, ``runs retry``."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from types import FrameType
+
+from desktop.cli.context import CommandContext
+from desktop.cli.output import print_json, print_table
+from desktop.cli.shapes import run_json
+from engine.durable.states import ALL_STATES
+from engine.ingest import IngestReport
+from engine.service import TriageService
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the commands of this module."""
+    run = sub.add_parser("run", help="ingest new mail and process every run as far as it can go")
+    run.add_argument("--once", action="store_true", required=True, help="one pass, then exit")
+    run.add_argument("--source", help="demo | eml:DIR | maildir:DIR | mbox:FILE (default: configured accounts)")
+    run.add_argument("--workers", type=int, default=1, help="runs processed in parallel (default 1)")
+    run.add_argument("--json", action="store_true", help="print a JSON summary")
+    run.set_defaults(handler=cmd_run_once)
+
+    serve = sub.add_parser("serve", help="poll on the configured schedule until stopped (SIGINT/SIGTERM)")
+    serve.set_defaults(handler=cmd_serve)
+
+    runs = sub.add_parser("runs", help="list and retry runs")
+    runs_sub = runs.add_subparsers(dest="runs_command", required=True)
+    lst = runs_sub.add_parser("list", help="list runs, newest first")
+    lst.add_argument("--state", choices=ALL_STATES, action="append", help="only runs in this state (repeatable)")
+    lst.add_argument("--limit", type=int, default=100)
+    lst.add_argument("--offset", type=int, default=0)
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(handler=cmd_runs_list)
+    retry = runs_sub.add_parser("retry", help="retry a failed run from the step that failed")
+    retry.add_argument("run", type=int)
+    retry.set_defaults(handler=cmd_runs_retry)
+
+
+def run_pass(service: TriageService, source_spec: str | None, workers: int) -> dict[str, object]:
+    """Ingest from the given source (or the configured ones) and process; return a summary."""
+    service.resume()
+    if source_spec:
+        from desktop.wiring import source_from_spec
+
+        source = source_from_spec(source_spec)
+        try:
+            ingest = service.ingest(source)
+        finally:
+            source.close()
+        stats = service.process(workers=workers)
+        errors: dict[str, str] = {}
+    else:
+        report = service.poll(workers=workers)
+        ingest, stats, errors = report.ingest, report.runner, report.errors
+    counts = service.queries.state_counts()
+    return summary_json(ingest, stats.__dict__, counts.counts, errors)
+
+
+def summary_json(ingest: IngestReport, runner: dict[str, int], states: dict[str, int],
+                 errors: dict[str, str]) -> dict[str, object]:
+    """The ``run --once --json`` shape."""
+    return {
+        "ingested": {"fetched": ingest.fetched, "new_runs": ingest.new_runs, "duplicates": ingest.duplicates},
+        "processed": dict(runner),
+        "states": dict(sorted(states.items())),
+        "source_errors": errors,
+    }
+
+
+def cmd_run_once(ctx: CommandContext) -> int:
+    """``run --once``."""
+    summary = run_pass(ctx.service, ctx.args.source, ctx.args.workers)
+    if ctx.args.json:
+        print_json(summary)
+    else:
+        ingested = summary["ingested"]
+        assert isinstance(ingested, dict)
+        print(f"Fetched {ingested['fetched']} message(s): {ingested['new_runs']} new, "
+              f"{ingested['duplicates']} already known.")
+        states = summary["states"]
+        assert isinstance(states, dict)
+        print("Runs by state: " + ", ".join(f"{k} {v}" for k, v in states.items()))
+        for name, error in (summary["source_errors"] or {}).items():  # type: ignore[attr-defined]
+            print(f"Source {name}: {error}")
+    return 0
+
+
+def cmd_serve(ctx: CommandContext) -> int:
+    """``serve``: poll on schedule until SIGINT/SIGTERM, then shut down cleanly."""
+    from desktop.scheduling import PollScheduler
+
+    service = ctx.service
+    service.resume()
+    stop = threading.Event()
+    scheduler = PollScheduler(lambda: service.poll(stop=stop), service.settings.schedule,
+                              on_polled=lambda r: print(f"polled: {getattr(r, 'ingest', None)}", flush=True))
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, _stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        scheduler.start()
+        print(f"Serving profile {service.profile.root}; polling every "
+              f"{service.settings.schedule().poll_minutes} min. Stop with Ctrl+C.", flush=True)
+        stop.wait()
+        print("Stopping: waiting for the current poll to finish...", flush=True)
+        scheduler.shutdown(wait=True)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
+
+
+def cmd_runs_list(ctx: CommandContext) -> int:
+    """``runs list``."""
+    runs = ctx.service.queries.runs(states=ctx.args.state or (), limit=ctx.args.limit, offset=ctx.args.offset)
+    if ctx.args.json:
+        print_json([run_json(r) for r in runs])
+    else:
+        print_table(["RUN", "STATE", "CATEGORY", "CONF", "FROM", "SUBJECT", "ERROR"],
+                    [[r.run_id, r.state, r.category, r.confidence, r.sender, r.subject, r.error] for r in runs])
+    return 0
+
+
+def cmd_runs_retry(ctx: CommandContext) -> int:
+    """``runs retry RUN``: back to the runner, then one pass for it."""
+    service = ctx.service
+    service.retry(ctx.args.run)
+    service.runner().drive(ctx.args.run)
+    run = service.queries.run(ctx.args.run)
+    print(f"Run {run.run_id} is now {run.state}" + (f": {run.error}" if run.error else "."))
+    return 0
