@@ -65,3 +65,15 @@ class ParsedEmail:
         if self.reply_to:
             return self.reply_to[0]
         return self.sender
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    """A message the engine could not understand as an email, kept with the reason why.
+
+    ``reason`` is a plain-English sentence for staff; ``message_id`` is the normalised Message-ID if
+    one could be found in the raw bytes (used to recognise the same message again).
+    """
+
+    reason: str
+    message_id: str | None = None

@@ -1,0 +1,161 @@
+"""Reading the headers of a parsed message safely.
+
+Each header is first read with the modern ``email.policy.default`` header classes. When that
+raises, reports a defect, or leaves undecodable bytes behind, the raw value is decoded tolerantly
+instead (8-bit bytes guessed, encoded words decoded with charset fallbacks) and the workaround is
+recorded in :attr:`HeaderReader.defects`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from email import policy as email_policy
+from email import utils as email_utils
+from email.policy import Policy
+
+from engine.mail.encoded_words import clean_text, has_surrogates, raw_header_text, tolerant_header
+from engine.mail.guard import guarded
+from engine.mail.model import Address
+
+_ADDRESS_IN_TEXT = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+)
+_BAD_IN_DOMAIN = re.compile(r"[\s@<>()\[\],;:\"\\\x00-\x1f\x7f]")
+_BAD_IN_LOCAL = re.compile(r"[\s<>\x00-\x1f\x7f]")
+MAX_ADDRESS_LENGTH = 254
+MAX_ADDRESSES = 500
+
+
+class HeaderReader:
+    """Decoded access to a message's raw header fields, collecting the defects worked around."""
+
+    def __init__(self, pairs: Iterable[tuple[str, str]], policy: Policy = email_policy.default) -> None:
+        self._policy = policy
+        self._fields: dict[str, list[tuple[str, str]]] = {}
+        self._order: list[tuple[str, str]] = []
+        for name, value in pairs:
+            self._fields.setdefault(name.lower(), []).append((name, value))
+            self._order.append((name, value))
+        self.defects: list[str] = []
+
+    def has(self, name: str) -> bool:
+        """Whether a field called ``name`` (any case) is present."""
+        return name.lower() in self._fields
+
+    def raw_values(self, name: str) -> list[str]:
+        """The raw values of every field called ``name``, in order."""
+        return [value for _, value in self._fields.get(name.lower(), [])]
+
+    def text(self, name: str) -> str | None:
+        """The decoded value of the first field called ``name``, or ``None`` if absent."""
+        values = self._fields.get(name.lower())
+        if not values:
+            return None
+        return self._decode(*values[0])
+
+    def items(self, names: frozenset[str]) -> list[tuple[str, str]]:
+        """Every field whose lower-cased name is in ``names``, decoded, in message order."""
+        return [(name, self._decode(name, raw)) for name, raw in self._order if name.lower() in names]
+
+    def addresses(self, name: str) -> tuple[Address, ...]:
+        """Every valid address in every field called ``name`` (junk skipped, recorded as defects)."""
+        found: list[Address] = []
+        for field_name, raw in self._fields.get(name.lower(), []):
+            for address in self._parse_addresses(field_name, raw):
+                if address not in found and len(found) < MAX_ADDRESSES:
+                    found.append(address)
+        return tuple(found)
+
+    def date(self) -> datetime | None:
+        """The first ``Date`` field as an aware UTC datetime, or ``None`` if absent or unreadable."""
+        values = self._fields.get("date")
+        if not values:
+            return None
+        name, raw = values[0]
+        header, error = guarded(lambda: self._policy.header_fetch_parse(name, raw))
+        value = getattr(header, "datetime", None) if error is None else None
+        if isinstance(value, datetime):
+            return _to_utc(value)
+        text, _ = tolerant_header(raw)
+        parsed = _parse_date_text(text)
+        if parsed is None and text:
+            self.defects.append(f"Date header not understood: {text[:80]!r}")
+        return parsed
+
+    def _decode(self, name: str, raw: str) -> str:
+        """Decode one field, preferring the policy's reading when it is clean."""
+        header, error = guarded(lambda: self._policy.header_fetch_parse(name, raw))
+        if error is None and header is not None:
+            value = str(header)
+            header_defects = getattr(header, "defects", ())
+            if not header_defects and not has_surrogates(value) and "\ufffd" not in value:
+                return clean_text(value)
+        text, notes = tolerant_header(raw)
+        reason = error or "; ".join(str(d) for d in getattr(header, "defects", ()) if str(d))
+        self.defects.append(f"{name} header decoded leniently" + (f" ({reason})" if reason else ""))
+        self.defects.extend(f"{name} header: {note}" for note in notes)
+        return text
+
+    def _parse_addresses(self, name: str, raw: str) -> list[Address]:
+        """Addresses from one field: the policy's parse, then a scan of the text for the rest."""
+        header, error = guarded(lambda: self._policy.header_fetch_parse(name, raw))
+        parsed = getattr(header, "addresses", ()) if error is None else ()
+        good: list[Address] = []
+        rejected = error is not None
+        for item in parsed:
+            address = self._make_address(item.display_name, item.addr_spec)
+            if address is None:
+                rejected = True
+            else:
+                good.append(address)
+        if rejected or (not good and "@" in raw):
+            text, _ = tolerant_header(raw)
+            extra = [
+                Address("", _lower_domain(match.group(0))) for match in _ADDRESS_IN_TEXT.finditer(text)
+            ]
+            good.extend(address for address in extra if all(a.email != address.email for a in good))
+            self.defects.append(f"{name} header: address list not fully readable; scanned the text instead")
+        return good
+
+    def _make_address(self, display_name: str, addr_spec: str) -> Address | None:
+        """An :class:`Address` from parsed parts, or ``None`` if the address is unusable."""
+        spec, _ = raw_header_text(addr_spec)
+        local, at, domain = spec.rpartition("@")
+        if not at or not local or not domain or len(spec) > MAX_ADDRESS_LENGTH:
+            return None
+        if _BAD_IN_DOMAIN.search(domain) or _BAD_IN_LOCAL.search(local) or domain.startswith("."):
+            return None
+        name, _ = raw_header_text(display_name)
+        return Address(clean_text(name), f"{local}@{domain.lower()}")
+
+
+def _lower_domain(address: str) -> str:
+    """Lower-case the domain of ``local@domain`` only."""
+    local, _, domain = address.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def _to_utc(value: datetime) -> datetime | None:
+    """An aware UTC datetime (naive ones, from ``-0000``, are taken as UTC), or ``None``."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    result, error = guarded(lambda: value.astimezone(UTC))
+    return result if error is None else None
+
+
+def _parse_date_text(text: str) -> datetime | None:
+    """Parse RFC 5322-ish date text leniently, or return ``None``."""
+    parts, _ = guarded(lambda: email_utils.parsedate_tz(text)) if text else (None, None)
+    if not parts:
+        return None
+    offset = parts[9] or 0
+
+    def _build() -> datetime:
+        naive = datetime(*parts[:6])
+        return (naive - timedelta(seconds=offset)).replace(tzinfo=UTC)
+
+    value, _ = guarded(_build)
+    return value
