@@ -22,11 +22,10 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from engine.audit.event import GENESIS_HASH, AuditEvent, NewAuditEvent
+from engine.audit.event import GENESIS_HASH, SYSTEM_ACTOR, AuditEvent, NewAuditEvent
 from engine.categories import DataCategory
 
 __all__ = [
@@ -93,75 +92,136 @@ def validate_detail(obj: object) -> None:
     """Raise ``ValueError`` unless ``obj`` is a detail the canonical encoding accepts.
 
     Accepted: an object (``dict`` with ``str`` keys) whose values are strings, integers with
-    |n| < 2**53, booleans, null, lists/tuples and nested objects. Floats are refused because their
-    text form differs between languages; so is any other type.
+    |n| < 2**53, booleans, null, lists/tuples and nested objects, at most 32 levels deep. Floats are
+    refused because their text form differs between languages; so is any other type.
+    """
+    normalise_detail(obj)
+
+
+def normalise_detail(obj: object) -> dict[str, Any]:
+    """A validated copy of ``obj`` with NFC strings (keys too), lists for tuples and plain ints.
+
+    Raises ``ValueError`` as :func:`validate_detail` describes, or when two keys of one object are
+    equal after NFC normalisation.
     """
     if not isinstance(obj, Mapping):
         raise ValueError(f"detail must be an object, not {type(obj).__name__}")
-    _check_json(obj, "detail", 0, require_canonical=False)
-
-
-def normalise_detail(obj: Mapping[str, Any]) -> dict[str, Any]:
-    """A validated copy of ``obj`` with NFC strings (keys too), lists for tuples and plain ints."""
-    validate_detail(obj)
-    result = _normalise_json(obj, "detail")
-    if not isinstance(result, dict):  # validate_detail guarantees a mapping; keeps mypy informed
+    try:
+        result = _normalise_json(obj, 0)
+    except _PathError as exc:
+        raise ValueError(exc.describe()) from None
+    if not isinstance(result, dict):  # a Mapping always normalises to a dict; this informs mypy
         raise TypeError("detail did not normalise to an object")
     return result
 
 
-def _check_json(obj: object, path: str, depth: int, *, require_canonical: bool) -> None:
-    """Raise ``ValueError`` naming ``path`` if ``obj`` (or anything inside it) is not allowed."""
-    if depth > MAX_DETAIL_DEPTH:
-        raise ValueError(f"{path} is nested more than {MAX_DETAIL_DEPTH} levels deep")
-    if obj is None or isinstance(obj, bool):
-        return
-    if isinstance(obj, str):
-        _check_text(obj, path, require_canonical=require_canonical)
-    elif isinstance(obj, int):
-        if not -MAX_SAFE_INTEGER <= obj <= MAX_SAFE_INTEGER:
-            raise ValueError(f"{path} is an integer outside ±(2^53 - 1)")
-    elif isinstance(obj, float):
-        raise ValueError(f"{path} is a floating-point number; store an integer or a string instead")
-    elif isinstance(obj, Mapping):
-        for key, value in obj.items():
-            if not isinstance(key, str):
-                raise ValueError(f"{path} has a key that is not a string: {key!r}")
-            _check_text(key, f"{path} key {key!r}", require_canonical=require_canonical)
-            _check_json(value, f"{path}.{key}", depth + 1, require_canonical=require_canonical)
-    elif isinstance(obj, list | tuple) and not (require_canonical and isinstance(obj, tuple)):
-        for index, value in enumerate(obj):
-            _check_json(value, f"{path}[{index}]", depth + 1, require_canonical=require_canonical)
-    else:
-        raise ValueError(f"{path} has a value of type {type(obj).__name__}, which JSON detail cannot hold")
+class _PathError(Exception):
+    """A problem deep inside ``detail``; the path is filled in while the error unwinds."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.parts: list[str] = []
+
+    def describe(self) -> str:
+        return f"detail{''.join(reversed(self.parts))} {self.message}"
 
 
-def _check_text(text: str, path: str, *, require_canonical: bool) -> None:
-    if require_canonical:
-        if not _is_utf8(text):
-            raise ValueError(f"{path} contains a lone surrogate, which is not valid Unicode")
-        if not unicodedata.is_normalized("NFC", text):
-            raise ValueError(f"{path} is not in Unicode normalisation form NFC")
-
-
-def _normalise_json(obj: object, path: str) -> object:
+def _normalise_json(obj: object, depth: int) -> object:
     if isinstance(obj, str):
         return _nfc(obj)
-    if isinstance(obj, bool) or obj is None:
+    if obj is None or isinstance(obj, bool):
         return obj
     if isinstance(obj, int):
+        if not -MAX_SAFE_INTEGER <= obj <= MAX_SAFE_INTEGER:
+            raise _PathError("is an integer outside ±(2^53 - 1)")
         return int(obj)
+    if isinstance(obj, float):
+        raise _PathError("is a floating-point number; store an integer or a string instead")
+    if depth >= MAX_DETAIL_DEPTH:
+        raise _PathError(f"is nested more than {MAX_DETAIL_DEPTH} levels deep")
     if isinstance(obj, Mapping):
-        out: dict[str, object] = {}
-        for key, value in obj.items():
-            nkey = _nfc(key)
-            if nkey in out:
-                raise ValueError(f"{path} has two keys that are equal after NFC normalisation: {nkey!r}")
-            out[nkey] = _normalise_json(value, f"{path}.{nkey}")
-        return out
+        return _normalise_object(obj, depth)
     if isinstance(obj, list | tuple):
-        return [_normalise_json(v, f"{path}[{i}]") for i, v in enumerate(obj)]
-    raise ValueError(f"{path} has a value of type {type(obj).__name__}, which JSON detail cannot hold")
+        return _normalise_array(obj, depth)
+    raise _PathError(f"has a value of type {type(obj).__name__}, which JSON detail cannot hold")
+
+
+def _normalise_object(obj: Mapping[object, object], depth: int) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, value in obj.items():
+        if not isinstance(key, str):
+            raise _PathError(f"has a key that is not a string: {key!r}")
+        nkey = _nfc(key)
+        if nkey in out:
+            raise _PathError(f"has two keys that are equal after NFC normalisation: {nkey!r}")
+        try:
+            out[nkey] = _normalise_json(value, depth + 1)
+        except _PathError as exc:
+            exc.parts.append(f".{nkey}")
+            raise
+    return out
+
+
+def _normalise_array(obj: list[object] | tuple[object, ...], depth: int) -> list[object]:
+    items: list[object] = []
+    for index, value in enumerate(obj):
+        try:
+            items.append(_normalise_json(value, depth + 1))
+        except _PathError as exc:
+            exc.parts.append(f"[{index}]")
+            raise
+    return items
+
+
+def _check_canonical_json(obj: object) -> None:
+    """Raise ``_PathError`` unless ``obj`` is already canonical JSON detail (exact JSON types)."""
+    kind = type(obj)
+    if kind is str:
+        if not obj.isascii():  # type: ignore[attr-defined]
+            _check_canonical_text(obj)  # type: ignore[arg-type]
+    elif kind is int:
+        if not -MAX_SAFE_INTEGER <= obj <= MAX_SAFE_INTEGER:  # type: ignore[operator]
+            raise _PathError("is an integer outside ±(2^53 - 1)")
+    elif kind is dict:
+        _check_canonical_object(obj)  # type: ignore[arg-type]
+    elif kind is list:
+        _check_canonical_array(obj)  # type: ignore[arg-type]
+    elif obj is None or kind is bool:
+        return
+    elif kind is float:
+        raise _PathError("is a floating-point number, which the canonical encoding does not allow")
+    else:
+        raise _PathError(f"has a value of type {kind.__name__}, which is not JSON")
+
+
+def _check_canonical_object(obj: dict[object, object]) -> None:
+    for key, value in obj.items():
+        if type(key) is not str:
+            raise _PathError(f"has a key that is not a string: {key!r}")
+        try:
+            if not key.isascii():
+                _check_canonical_text(key)
+            _check_canonical_json(value)
+        except _PathError as exc:
+            exc.parts.append(f".{key}")
+            raise
+
+
+def _check_canonical_array(obj: list[object]) -> None:
+    for index, value in enumerate(obj):
+        try:
+            _check_canonical_json(value)
+        except _PathError as exc:
+            exc.parts.append(f"[{index}]")
+            raise
+
+
+def _check_canonical_text(text: str) -> None:
+    if not _is_utf8(text):
+        raise _PathError("contains a lone surrogate, which is not valid Unicode")
+    if not unicodedata.is_normalized("NFC", text):
+        raise _PathError("is not in Unicode normalisation form NFC")
 
 
 def _is_utf8(text: str) -> bool:
@@ -173,7 +233,9 @@ def _is_utf8(text: str) -> bool:
 
 
 def _nfc(text: str) -> str:
-    """NFC form of ``text``, with lone surrogates (not valid Unicode) replaced by U+FFFD."""
+    """NFC form of ``text`` as a plain ``str``, lone surrogates (not valid Unicode) replaced by U+FFFD."""
+    if text.isascii():
+        return str(text)
     if not _is_utf8(text):
         text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     return unicodedata.normalize("NFC", str(text))
@@ -189,45 +251,58 @@ def field_problem(event: AuditEvent) -> str | None:
     stored values unambiguous, so a verifier can hash the values exactly as given.
     """
     try:
-        _check_fields(event)
+        _check_scalar_fields(event)
+        if type(event.detail) is not dict:
+            raise ValueError(f"detail is a {type(event.detail).__name__}, not an object")
+        _check_canonical_json(event.detail)
+    except _PathError as exc:
+        return exc.describe()
     except ValueError as exc:
         return str(exc)
     return None
 
 
-def _check_fields(e: AuditEvent) -> None:
-    if not isinstance(e.seq, int) or isinstance(e.seq, bool) or not 1 <= e.seq <= MAX_SAFE_INTEGER:
-        raise ValueError(f"seq {e.seq!r} is not a whole number between 1 and 2^53 - 1")
-    if not isinstance(e.ts, str) or _TS_RE.fullmatch(e.ts) is None:
-        raise ValueError(f"ts {e.ts!r} is not of the form YYYY-MM-DDTHH:MM:SS.ffffffZ")
-    parse_ts(e.ts)  # a real calendar date and time
-    for name in ("run_id", "email_ref"):
-        value = getattr(e, name)
-        if value is not None:
-            _require_text(name, value)
-    for name in ("actor", "action", "destination", "outcome"):
-        _require_text(name, getattr(e, name))
+def _check_scalar_fields(e: AuditEvent) -> None:
+    """Raise ``ValueError`` for the first field other than ``detail`` that breaks a field rule."""
+    seq = e.seq
+    if type(seq) is not int or not 1 <= seq <= MAX_SAFE_INTEGER:
+        raise ValueError(f"seq {seq!r} is not a whole number between 1 and 2^53 - 1")
+    ts = e.ts
+    if type(ts) is not str or _TS_RE.fullmatch(ts) is None:
+        raise ValueError(f"ts {ts!r} is not of the form YYYY-MM-DDTHH:MM:SS.ffffffZ")
+    try:
+        datetime.fromisoformat(ts[:-1])
+    except ValueError:
+        raise ValueError(f"ts {ts!r} is not a real date and time") from None
+    if e.run_id is not None:
+        _require_text("run_id", e.run_id)
+    if e.email_ref is not None:
+        _require_text("email_ref", e.email_ref)
+    _require_text("actor", e.actor)
+    _require_text("action", e.action)
+    _require_text("destination", e.destination)
+    _require_text("outcome", e.outcome)
     _require_actor(e.actor)
     _require_categories(e.data_categories)
-    if not isinstance(e.detail, dict):
-        raise ValueError(f"detail is a {type(e.detail).__name__}, not an object")
-    _check_json(e.detail, "detail", 0, require_canonical=True)
-    for name in ("prev_hash", "hash"):
-        value = getattr(e, name)
-        if not isinstance(value, str) or _HASH_RE.fullmatch(value) is None:
+    for name, value in (("prev_hash", e.prev_hash), ("hash", e.hash)):
+        if type(value) is not str or _HASH_RE.fullmatch(value) is None:
             raise ValueError(f"{name} {value!r} is not 64 lower-case hexadecimal digits")
 
 
 def _require_text(name: str, value: object) -> None:
-    if not isinstance(value, str):
+    if type(value) is not str:
         raise ValueError(f"{name} is a {type(value).__name__}, not a string")
     if not value:
         raise ValueError(f"{name} is an empty string")
-    _check_text(value, name, require_canonical=True)
+    if not value.isascii():
+        try:
+            _check_canonical_text(value)
+        except _PathError as exc:
+            raise ValueError(f"{name} {exc.message}") from None
 
 
 def _require_actor(actor: str) -> None:
-    if actor == "system":
+    if actor == SYSTEM_ACTOR:
         return
     for prefix in _ACTOR_PREFIXES:
         if actor.startswith(prefix) and len(actor) > len(prefix):
@@ -236,13 +311,13 @@ def _require_actor(actor: str) -> None:
 
 
 def _require_categories(categories: object) -> None:
-    if not isinstance(categories, tuple | list):
+    if type(categories) is not tuple and type(categories) is not list:
         raise ValueError("data_categories is not a list")
     previous: str | None = None
     for item in categories:
         _require_text("a data category", item)
         if previous is not None and not previous < item:
-            raise ValueError("data_categories are not sorted and unique")
+            raise ValueError("data_categories are not sorted by code point and free of repeats")
         previous = item
 
 
@@ -338,22 +413,23 @@ def seal(new: NewAuditEvent, *, seq: int, ts: datetime, prev_hash: str) -> Audit
     categories = tuple(sorted({_nfc(str(c)) for c in new.data_categories}))
     unknown = [c for c in categories if c not in _KNOWN_DATA_CATEGORIES]
     if unknown:
-        raise ValueError(f"unknown data categories {unknown}; see engine.categories.DataCategory")
-    draft = AuditEvent(
-        seq=seq,
-        ts=format_ts(ts),
-        run_id=_nfc(new.run_id) if new.run_id else None,
-        email_ref=_nfc(new.email_ref) if new.email_ref else None,
-        actor=_nfc(new.actor),
-        action=_nfc(new.action),
-        data_categories=categories,
-        destination=_nfc(new.destination),
-        outcome=_nfc(new.outcome),
-        detail=normalise_detail(new.detail),
-        prev_hash=prev_hash,
-        hash=GENESIS_HASH,  # placeholder of the right shape, replaced below
-    )
-    problem = field_problem(draft)
-    if problem is not None:
-        raise ValueError(f"cannot record audit event {new.action!r}: {problem}")
-    return replace(draft, hash=hash_of(draft))
+        raise ValueError(f"cannot record audit event {new.action!r}: unknown data categories {unknown}")
+    fields: dict[str, Any] = {
+        "seq": seq,
+        "ts": format_ts(ts),
+        "run_id": _nfc(new.run_id) if new.run_id else None,
+        "email_ref": _nfc(new.email_ref) if new.email_ref else None,
+        "actor": _nfc(new.actor),
+        "action": _nfc(new.action),
+        "data_categories": categories,
+        "destination": _nfc(new.destination),
+        "outcome": _nfc(new.outcome),
+        "detail": normalise_detail(new.detail),
+        "prev_hash": prev_hash,
+    }
+    draft = AuditEvent(**fields, hash=GENESIS_HASH)
+    try:
+        _check_scalar_fields(draft)
+    except ValueError as exc:
+        raise ValueError(f"cannot record audit event {new.action!r}: {exc}") from None
+    return AuditEvent(**fields, hash=hash_of(draft))
