@@ -126,7 +126,9 @@ class HeaderReader:
         local, at, domain = spec.rpartition("@")
         if not at or not local or not domain or len(spec) > MAX_ADDRESS_LENGTH:
             return None
-        if _BAD_IN_DOMAIN.search(domain) or _BAD_IN_LOCAL.search(local) or domain.startswith("."):
+        if not spec.isprintable() or _BAD_IN_DOMAIN.search(domain) or _BAD_IN_LOCAL.search(local):
+            return None
+        if domain.startswith("."):
             return None
         name, _ = raw_header_text(display_name)
         return Address(clean_text(name), f"{local}@{domain.lower()}")

@@ -168,7 +168,8 @@ def _list_id(reader: HeaderReader) -> str | None:
 
 def _with_defects(parsed: ParsedEmail, defects: list[str]) -> ParsedEmail:
     """``parsed`` carrying the distinct defect notes (at most :data:`MAX_DEFECTS`)."""
-    unique = list(dict.fromkeys(note[:300] for note in defects))
+    readable = (note[:300].encode("utf-8", "backslashreplace").decode("utf-8") for note in defects)
+    unique = list(dict.fromkeys(readable))
     if len(unique) > MAX_DEFECTS:
         unique = [*unique[: MAX_DEFECTS - 1], f"... and {len(unique) - MAX_DEFECTS + 1} more"]
     return replace(parsed, defects=tuple(unique))

@@ -10,13 +10,12 @@ import hashlib
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from email import headerregistry
 from email import policy as email_policy
 from email.message import EmailMessage
-from email.policy import Policy
 from email.utils import format_datetime
 
 from engine.mail.model import Address, ParsedEmail
+from engine.mail.outgoing_headers import address_header, id_list_header, text_header
 from engine.ports import OutgoingReply
 
 MAX_REPLY_REFERENCES = 20
@@ -25,31 +24,9 @@ _REPLY_PREFIXES = re.compile(
     r"^\s*(?:(?:re|aw|sv|antw|vs|odp|ynt|atb|rif)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*)+", re.IGNORECASE
 )
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_UNUSABLE_IN_ADDRESS = re.compile(r"[\s<>,;\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _DOMAIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
 _MAX_LINE = 998
-
-
-class _IdListHeader(str):
-    """A header of Message-IDs (or another opaque token) folded one per line, never re-encoded.
-
-    The standard folder turns long Message-IDs into RFC 2047 encoded words, which breaks
-    threading; this header object bypasses it (``EmailPolicy`` uses an object's own ``fold``).
-    """
-
-    name: str
-    ids: tuple[str, ...]
-    defects: tuple[object, ...] = ()
-
-    def __new__(cls, name: str, ids: Sequence[str]) -> _IdListHeader:
-        """Create the header ``name`` holding ``ids``."""
-        header = super().__new__(cls, " ".join(ids))
-        header.name = name
-        header.ids = tuple(ids)
-        return header
-
-    def fold(self, *, policy: Policy) -> str:
-        """The header as written: ``Name: <id1>`` then one continuation line per further id."""
-        return f"{self.name}: " + f"{policy.linesep} ".join(self.ids) + policy.linesep
 
 
 def message_id_for_key(key: str, domain: str) -> str:
@@ -89,23 +66,23 @@ def build_reply(
     final_subject = _header_safe(subject) if subject is not None else reply_subject(original.subject)
     text = _body_safe(body_text)
     references = _reply_references(original)
-    from_header = _header_address(from_address)
-    to_headers = [_header_address(address) for address in recipients]
-    needs_utf8 = any(not _is_ascii(a.username + a.domain) for a in [from_header, *to_headers])
+    from_pair = _header_address(from_address)
+    to_pairs = [_header_address(address) for address in recipients]
+    needs_utf8 = not all(address.isascii() for _, address in [from_pair, *to_pairs])
     policy = email_policy.SMTPUTF8 if needs_utf8 else email_policy.SMTP
 
     message = EmailMessage(policy=policy)
-    message["From"] = from_header
-    message["To"] = to_headers
-    message["Subject"] = final_subject
+    message["From"] = address_header("From", [from_pair])
+    message["To"] = address_header("To", to_pairs)
+    message["Subject"] = text_header("Subject", final_subject)
     message["Date"] = format_datetime(_utc(date or datetime.now(UTC)))
-    message["Message-ID"] = _IdListHeader("Message-ID", [message_id])
+    message["Message-ID"] = id_list_header("Message-ID", [message_id])
     if original.message_id:
-        message["In-Reply-To"] = _IdListHeader("In-Reply-To", [original.message_id])
+        message["In-Reply-To"] = id_list_header("In-Reply-To", [original.message_id])
     if references:
-        message["References"] = _IdListHeader("References", references)
+        message["References"] = id_list_header("References", references)
     key_hash = hashlib.sha256(idempotency_key.encode("utf-8")).hexdigest()
-    message[KEY_HEADER] = _IdListHeader(KEY_HEADER, [key_hash])
+    message[KEY_HEADER] = id_list_header(KEY_HEADER, [key_hash])
     message.set_content(text, subtype="plain", charset="utf-8", cte=_transfer_encoding(text))
     return OutgoingReply(
         idempotency_key=idempotency_key,
@@ -135,17 +112,19 @@ def _reply_references(original: ParsedEmail) -> list[str]:
     return ids
 
 
-def _header_address(address: Address) -> headerregistry.Address:
-    """A header address; the domain IDNA-encoded when possible. Raises ``ValueError`` if unusable."""
+def _header_address(address: Address) -> tuple[str, str]:
+    """``(name, address)`` for a header, the domain IDNA-encoded when possible.
+
+    Raises ``ValueError`` when the address cannot be written in a header.
+    """
     local, at, domain = address.email.rpartition("@")
-    if not at or not local or not domain or _UNSAFE.search(address.email) or " " in domain:
+    if not at or not local or not domain or _UNUSABLE_IN_ADDRESS.search(address.email):
         raise ValueError(f"not a usable email address: {address.email!r}")
     try:
         ascii_domain = domain.encode("idna").decode("ascii")
     except UnicodeError:
         ascii_domain = domain
-    name = _header_safe(address.name)
-    return headerregistry.Address(display_name=name, username=local, domain=ascii_domain)
+    return _header_safe(address.name), f"{local}@{ascii_domain}"
 
 
 def _ascii_domain(domain: str) -> str:
@@ -174,14 +153,9 @@ def _body_safe(text: str) -> str:
 
 def _transfer_encoding(text: str) -> str:
     """7bit for short-lined ASCII, quoted-printable otherwise."""
-    if _is_ascii(text) and all(len(line) <= _MAX_LINE for line in text.split("\n")):
+    if text.isascii() and all(len(line) <= _MAX_LINE for line in text.split("\n")):
         return "7bit"
     return "quoted-printable"
-
-
-def _is_ascii(text: str) -> bool:
-    """Whether ``text`` is pure ASCII."""
-    return text.isascii()
 
 
 def _utc(value: datetime) -> datetime:
