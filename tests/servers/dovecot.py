@@ -42,6 +42,7 @@ SPECIAL_FOLDERS = {
 }
 _START_ATTEMPTS = 3
 _APPENDUID = re.compile(rb"APPENDUID \d+ (\d+)")
+_USER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _user_numbers = itertools.count(1)
 
 
@@ -70,7 +71,7 @@ class DovecotServer:
         self.start_seconds: list[float] = []
         self._process: subprocess.Popen[bytes] | None = None
         self._mail_dir = base_dir / "mail"
-        self._users_file = base_dir / "users"
+        self._users_dir = base_dir / "users"
         self._config_file = base_dir / "dovecot.conf"
         self._log_file = base_dir / "dovecot.log"
         self._output_file = base_dir / "dovecot.out"
@@ -128,6 +129,8 @@ class DovecotServer:
     def add_user(self, name: str | None = None, password: str | None = None) -> MailUser:
         """Add a login (a unique name and a random password by default) and return it."""
         name = name or f"user{next(_user_numbers):04d}-{secrets.token_hex(3)}"
+        if not _USER_NAME.fullmatch(name) or name in self.users:
+            raise ValueError(f"user name {name!r} is taken or not a plain name")
         password = password or secrets.token_urlsafe(12)
         self.users[name] = password
         self._write_users()
@@ -145,9 +148,13 @@ class DovecotServer:
             connection = imaplib.IMAP4_SSL(self.host, self.imaps_port, ssl_context=context, timeout=10)
         else:
             connection = imaplib.IMAP4(self.host, self.imap_port, timeout=10)
+        try:
             if security == "starttls":
                 connection.starttls(ssl_context=context)
-        connection.login(user, password if password is not None else self.users[user])
+            connection.login(user, password if password is not None else self.users[user])
+        except BaseException:
+            connection.shutdown()
+            raise
         return connection
 
     def append(self, user: str, folder: str, raw: bytes, flags: Iterable[str] = ()) -> int:
@@ -197,12 +204,19 @@ class DovecotServer:
             shutil.chown(self._mail_dir, "nobody", "nogroup")
 
     def _write_users(self) -> None:
-        """Rewrite the passwd-file atomically (Dovecot re-reads it when it changes)."""
-        lines = "".join(f"{name}:{{PLAIN}}{password}\n" for name, password in self.users.items())
-        temporary = self._users_file.with_suffix(".new")
-        temporary.write_text(lines)
-        temporary.chmod(0o644)
-        os.replace(temporary, self._users_file)
+        """Write one passwd-file per user, atomically.
+
+        One file per user because Dovecot checks a passwd-file for changes at most once a second:
+        a user added to a shared file right after a login would be unknown for up to a second.
+        """
+        self._users_dir.mkdir(exist_ok=True)
+        self._users_dir.chmod(0o755)
+        for name, password in self.users.items():
+            path = self._users_dir / name
+            temporary = path.with_suffix(".new")
+            temporary.write_text(f"{name}:{{PLAIN}}{password}\n")
+            temporary.chmod(0o644)
+            os.replace(temporary, path)
 
     def _write_config(self) -> None:
         """Write dovecot.conf for the current ports."""
@@ -363,6 +377,7 @@ protocols = imap
 listen = 127.0.0.1
 log_path = {base}/dovecot.log
 auth_verbose = yes
+auth_failure_delay = 0
 ssl = yes
 ssl_cert = <{cert}
 ssl_key = <{key}
@@ -371,12 +386,19 @@ auth_mechanisms = plain login
 mail_location = maildir:{base}/mail/%u
 namespace inbox {{
   inbox = yes
+  separator = /
 {folders}}}
 passdb {{
   driver = passwd-file
-  args = scheme=PLAIN username_format=%u {base}/users
+  args = scheme=PLAIN username_format=%u {base}/users/%u
 }}
-{identity}service imap-login {{
+{identity}# Every test logs in from 127.0.0.1: no growing penalty after a wrong-password test.
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
+service imap-login {{
   inet_listener imap {{
     port = {imap_port}
   }}

@@ -1,0 +1,1 @@
+"""Self-tests proving the shared real-server fixtures work."""

@@ -1,0 +1,135 @@
+"""The Dovecot fixture: TLS logins, capabilities, seeding, isolation between tests, restart."""
+
+from __future__ import annotations
+
+import imaplib
+import ssl
+
+import pytest
+
+from tests.servers.dovecot import DovecotMailbox
+
+MESSAGE = (
+    b"From: a@example.com\r\nTo: b@example.com\r\nSubject: hello\r\n"
+    b"Message-ID: <m1@example.com>\r\n\r\nbody\r\n"
+)
+
+
+def test_imaps_login_verifies_with_the_test_ca(dovecot: DovecotMailbox) -> None:
+    """IMAPS with a context trusting only the test CA logs in; the socket is really TLS."""
+    connection = dovecot.connect(security="imaps")
+    try:
+        assert isinstance(connection, imaplib.IMAP4_SSL)
+        assert connection.state == "AUTH"
+    finally:
+        connection.logout()
+
+
+def test_imaps_rejects_an_untrusted_certificate(dovecot: DovecotMailbox) -> None:
+    """Without the test CA the certificate does not verify: proof that verification is on."""
+    with pytest.raises(ssl.SSLCertVerificationError):
+        imaplib.IMAP4_SSL(
+            dovecot.host, dovecot.imaps_port, ssl_context=ssl.create_default_context(), timeout=10
+        )
+
+
+def test_starttls_login(dovecot: DovecotMailbox) -> None:
+    """Plain IMAP port upgraded with STARTTLS, then login."""
+    connection = dovecot.connect(security="starttls")
+    try:
+        assert connection.state == "AUTH"
+        assert "STARTTLS" not in connection.capabilities  # already upgraded
+    finally:
+        connection.logout()
+
+
+def test_wrong_password_is_refused(dovecot: DovecotMailbox) -> None:
+    """A wrong password fails with an IMAP error; the right one still works afterwards."""
+    with pytest.raises(imaplib.IMAP4.error, match="AUTHENTICATIONFAILED"):
+        dovecot.connect(password="not-the-password")
+    dovecot.connect().logout()
+
+
+def test_capabilities_after_login(dovecot: DovecotMailbox) -> None:
+    """IDLE, CONDSTORE, QRESYNC, UIDPLUS and MOVE are offered."""
+    connection = dovecot.connect()
+    try:
+        status, data = connection.capability()
+        assert status == "OK"
+        capabilities = set(data[0].decode().upper().split())
+    finally:
+        connection.logout()
+    assert {"IDLE", "CONDSTORE", "QRESYNC", "UIDPLUS", "MOVE", "SPECIAL-USE"} <= capabilities
+
+
+def test_append_then_fetch(dovecot: DovecotMailbox) -> None:
+    """A seeded message comes back byte for byte with its flag, and lands in the user's Maildir."""
+    uid = dovecot.append(dovecot.user, "INBOX", MESSAGE, flags=[r"\Flagged"])
+    connection = dovecot.connect()
+    try:
+        connection.select("INBOX", readonly=True)
+        status, data = connection.uid("FETCH", str(uid), "(FLAGS BODY.PEEK[])")
+    finally:
+        connection.logout()
+    assert status == "OK"
+    envelope, body = data[0]  # type: ignore[misc]
+    assert body == MESSAGE
+    assert rb"\Flagged" in envelope
+    assert (
+        len(list((dovecot.maildir_path() / "cur").iterdir()))
+        + len(list((dovecot.maildir_path() / "new").iterdir()))
+        == 1
+    )
+
+
+def test_append_to_a_new_folder_and_special_folders_exist(dovecot: DovecotMailbox) -> None:
+    """append() creates a missing folder; Sent (\\Sent) exists for every user."""
+    uids = dovecot.append_many(dovecot.user, "Projects/2026", [MESSAGE, MESSAGE])
+    assert uids == [1, 2]
+    connection = dovecot.connect()
+    try:
+        _, listing = connection.list()
+    finally:
+        connection.logout()
+    lines = [line.decode() for line in listing if isinstance(line, bytes)]
+    assert any(r"\Sent" in line and line.endswith(" Sent") for line in lines)
+    assert any("Projects" in line for line in lines)
+
+
+def test_each_test_gets_its_own_mailbox(dovecot: DovecotMailbox) -> None:
+    """Another user's mail is invisible to this test's user."""
+    other = dovecot.add_user()
+    dovecot.append(other.name, "INBOX", MESSAGE)
+    connection = dovecot.connect()
+    try:
+        status, data = connection.select("INBOX", readonly=True)
+    finally:
+        connection.logout()
+    assert status == "OK"
+    assert data == [b"0"]
+
+
+def test_restart_keeps_ports_and_mail(dovecot: DovecotMailbox) -> None:
+    """restart() stops the old master (its PID is gone) and serves the same mail on the same ports."""
+    dovecot.append(dovecot.user, "INBOX", MESSAGE)
+    old_pid = dovecot.server.pid
+    ports = (dovecot.imap_port, dovecot.imaps_port)
+    dovecot.restart()
+    assert dovecot.server.pid not in (None, old_pid)
+    assert (dovecot.imap_port, dovecot.imaps_port) == ports
+    connection = dovecot.connect()
+    try:
+        _, data = connection.select("INBOX", readonly=True)
+    finally:
+        connection.logout()
+    assert data == [b"1"]
+
+
+def test_stopped_server_refuses_connections(dovecot: DovecotMailbox) -> None:
+    """stop() really stops it (the fixture starts it again for the next test)."""
+    dovecot.stop()
+    assert not dovecot.server.running
+    with pytest.raises(ConnectionRefusedError):
+        imaplib.IMAP4(dovecot.host, dovecot.imap_port, timeout=5)
+    dovecot.start()
+    dovecot.connect().logout()
