@@ -13,33 +13,37 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 phase_names=()
 phase_secs=()
-now() { date +%s.%N 2>/dev/null | sed 's/N$//'; }
+current_phase=""
+phase_start=""
+now() { date +%s.%N; }
+elapsed_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 summary() {
   local rc=$? i
-  ((${#phase_names[@]})) || exit "$rc"
-  echo
-  echo "== timing =="
-  for i in "${!phase_names[@]}"; do
-    printf '  %-14s %7.1f s\n' "${phase_names[$i]}" "${phase_secs[$i]}"
-  done
-  if ((rc != 0)); then
-    echo "  failed in: ${current_phase:-?} (exit $rc)"
+  if [[ -n $current_phase ]]; then
+    phase_names+=("$current_phase (failed, exit $rc)")
+    phase_secs+=("$(elapsed_since "$phase_start")")
+  fi
+  if ((${#phase_names[@]})); then
+    echo
+    echo "== timing =="
+    for i in "${!phase_names[@]}"; do
+      printf '  %-28s %7.1f s\n' "${phase_names[$i]}" "${phase_secs[$i]}"
+    done
   fi
   exit "$rc"
 }
 trap summary EXIT
 
-current_phase=""
 run_phase() {
-  local name=$1 start end
+  local name=$1
   shift
-  current_phase=$name
   echo "== $name: $*"
-  start=$(now)
+  current_phase=$name
+  phase_start=$(now)
   "$@"
-  end=$(now)
   phase_names+=("$name")
-  phase_secs+=("$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')")
+  phase_secs+=("$(elapsed_since "$phase_start")")
+  current_phase=""
 }
 
 python=${PYTHON:-python3}
