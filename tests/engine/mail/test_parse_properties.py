@@ -229,7 +229,7 @@ def test_replies_to_structured_messages_thread_correctly(raw: bytes, body: str) 
 
 # --- the same properties with many more examples (run with -m slow) -----------------------------
 
-THOROUGH = settings(max_examples=4000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+THOROUGH = settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @pytest.mark.slow
