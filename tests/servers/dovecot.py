@@ -8,6 +8,7 @@ CONDSTORE, QRESYNC, UIDPLUS and MOVE after login.
 
 from __future__ import annotations
 
+import grp
 import imaplib
 import itertools
 import os
@@ -354,9 +355,10 @@ def _identity_settings(base: Path) -> str:
     if os.geteuid() == 0:
         return f"userdb {{\n  driver = static\n  args = uid=nobody gid=nogroup {home}\n}}\n"
     me = pwd.getpwuid(os.geteuid()).pw_name
+    group = grp.getgrgid(os.getegid()).gr_name
     ids = f"uid={os.geteuid()} gid={os.getegid()}"
     return (
-        f"default_internal_user = {me}\ndefault_login_user = {me}\n"
+        f"default_internal_user = {me}\ndefault_internal_group = {group}\ndefault_login_user = {me}\n"
         f"userdb {{\n  driver = static\n  args = {ids} {home}\n}}\n"
     )
 
@@ -393,12 +395,15 @@ passdb {{
   args = scheme=PLAIN username_format=%u {base}/users/%u
 }}
 {identity}# Every test logs in from 127.0.0.1: no growing penalty after a wrong-password test.
+# No chroot: lets the same config run as a non-root user too.
 service anvil {{
+  chroot =
   unix_listener anvil-auth-penalty {{
     mode = 0
   }}
 }}
 service imap-login {{
+  chroot =
   inet_listener imap {{
     port = {imap_port}
   }}
