@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -335,7 +335,7 @@ def dovecot(dovecot_server: DovecotServer) -> Iterator[DovecotMailbox]:
         dovecot_server.start()
 
 
-def _appended_uid(data: list[bytes | None]) -> int:
+def _appended_uid(data: Sequence[bytes | None]) -> int:
     """Extract the UID from an APPEND response's APPENDUID code (UIDPLUS)."""
     for item in data:
         match = _APPENDUID.search(item or b"")

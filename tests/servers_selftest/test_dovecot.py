@@ -72,7 +72,7 @@ def test_append_then_fetch(dovecot: DovecotMailbox) -> None:
     finally:
         connection.logout()
     assert status == "OK"
-    envelope, body = data[0]  # type: ignore[misc]
+    envelope, body = data[0]
     assert body == MESSAGE
     assert rb"\Flagged" in envelope
     assert (

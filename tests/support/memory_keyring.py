@@ -17,11 +17,11 @@ import pytest
 class MemoryKeyring(keyring.backend.KeyringBackend):
     """A keyring backend holding passwords in a dict (service, username) -> password."""
 
-    priority = 1.0  # type: ignore[assignment]  # keyring declares it as a class property
+    priority = 1.0
 
     def __init__(self) -> None:
         """Start empty."""
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # keyring is untyped here
         self.passwords: dict[tuple[str, str], str] = {}
 
     def get_password(self, service: str, username: str) -> str | None:
@@ -56,7 +56,7 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
 def no_keyring() -> Iterator[keyring.backends.fail.Keyring]:
     """Install keyring's failing backend (as on a headless box); restore the previous one afterwards."""
     previous = keyring.get_keyring()
-    backend = keyring.backends.fail.Keyring()
+    backend = keyring.backends.fail.Keyring()  # type: ignore[no-untyped-call]
     keyring.set_keyring(backend)
     try:
         yield backend

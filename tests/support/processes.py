@@ -45,9 +45,6 @@ def start_process(
     PostgreSQL refuses to run as root.
     """
     with output_path.open("ab") as output:
-        kwargs: dict[str, object] = {}
-        if user is not None:
-            kwargs.update(user=user, group=_primary_group(user), extra_groups=[])
         return subprocess.Popen(
             list(argv),
             stdin=subprocess.DEVNULL,
@@ -57,7 +54,9 @@ def start_process(
             cwd=cwd,
             start_new_session=True,
             pass_fds=tuple(pass_fds),
-            **kwargs,  # type: ignore[call-overload]
+            user=user,
+            group=_primary_group(user) if user is not None else None,
+            extra_groups=[] if user is not None else None,
         )
 
 
