@@ -67,7 +67,7 @@ def scan_header_block(raw: bytes) -> HeaderBlock:
         if current:
             fields.append((name, b"".join(current)))
         name = field.group(1).decode("ascii").lower()
-        current = [line[field.end() :]]
+        current = [line[field.end() :].lstrip(b" \t")]
     if current:
         fields.append((name, b"".join(current)))
     return HeaderBlock(tuple(fields))

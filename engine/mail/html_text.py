@@ -38,6 +38,7 @@ class _TextWriter(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.lines: list[str] = []
         self._parts: list[str] = []
+        self._indent = ""
         self._skip = 0
         self._pre = 0
         self._quote = 0
@@ -56,7 +57,8 @@ class _TextWriter(HTMLParser):
         self._parts = []
         text = text.rstrip() if self._pre else text.strip()
         if text or keep_empty:
-            self.lines.append("> " * self._quote + text if text else "")
+            self.lines.append("> " * self._quote + self._indent + text if text else "")
+        self._indent = ""
 
     def _paragraph(self) -> None:
         """End the current line and leave one blank line."""
@@ -78,10 +80,7 @@ class _TextWriter(HTMLParser):
             self._skip += 1
         if self._skip:
             return
-        if tag in _PARAGRAPH:
-            self._paragraph()
-        elif tag in _LINE:
-            self._finish_line()
+        self._break_for(tag)
         if tag in ("blockquote", "pre", "ul", "ol", "li", "br"):
             self._open_structure(tag)
         elif tag in ("td", "th") and self._parts:
@@ -117,10 +116,7 @@ class _TextWriter(HTMLParser):
             self._end_link()
         elif tag in ("ul", "ol") and self._lists:
             self._lists.pop()
-        if tag in _PARAGRAPH:
-            self._paragraph()
-        elif tag in _LINE:
-            self._finish_line()
+        self._break_for(tag)
         if tag == "blockquote" and self._quote:
             self._finish_line()
             self._quote -= 1
@@ -147,6 +143,13 @@ class _TextWriter(HTMLParser):
 
     # --- helpers ------------------------------------------------------------------------------
 
+    def _break_for(self, tag: str) -> None:
+        """The line or paragraph break a block element makes (lists inside lists only a line)."""
+        if tag in _PARAGRAPH and not (tag in ("ul", "ol") and self._lists):
+            self._paragraph()
+        elif tag in _PARAGRAPH or tag in _LINE:
+            self._finish_line()
+
     def _list_item(self) -> None:
         """Start a list item with a bullet or its number, indented by nesting depth."""
         depth = min(len(self._lists), _MAX_LIST_DEPTH)
@@ -155,7 +158,8 @@ class _TextWriter(HTMLParser):
             self._lists[-1][1] += 1
             if self._lists[-1][0]:
                 marker = f"{self._lists[-1][1]}. "
-        self._parts.append("  " * max(depth - 1, 0) + marker)
+        self._indent = "  " * max(depth - 1, 0)
+        self._parts.append(marker)
 
     def _end_link(self) -> None:
         """Append ``(url)`` after a link's text unless the text already shows the address."""
