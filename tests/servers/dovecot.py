@@ -141,6 +141,25 @@ class DovecotServer:
         """Return the root of `user`'s Maildir (INBOX's cur/new/tmp live here)."""
         return self._mail_dir / user
 
+    def folder_path(self, user: str, folder: str = "INBOX") -> Path:
+        """Return the Maildir++ directory of `user`'s `folder` ("A/B" lives in ".A.B")."""
+        if folder.upper() == "INBOX":
+            return self.maildir_path(user)
+        return self.maildir_path(user) / ("." + folder.replace("/", "."))
+
+    def reset_uid_validity(self, user: str, folder: str = "INBOX") -> None:
+        """Make `folder` get a new UIDVALIDITY and renumbered UIDs, keeping its messages.
+
+        Done as it happens in real life: the server loses its UID list and index (stopped,
+        files removed, started again), so clients must resync and must not duplicate mail.
+        """
+        self.stop()
+        directory = self.folder_path(user, folder)
+        for path in directory.iterdir():
+            if path.name == "dovecot-uidlist" or path.name.startswith("dovecot.index"):
+                path.unlink()
+        self.start()
+
     def connect(self, user: str, password: str | None = None, security: Security = "imaps") -> imaplib.IMAP4:
         """Return an imaplib connection logged in as `user` over IMAPS, STARTTLS or plain IMAP."""
         context = self.certificates.client_context()
@@ -289,6 +308,14 @@ class DovecotMailbox:
     def maildir_path(self, user: str | None = None) -> Path:
         """Root of a user's Maildir (this test's user by default)."""
         return self.server.maildir_path(user or self.user)
+
+    def folder_path(self, folder: str = "INBOX", user: str | None = None) -> Path:
+        """Maildir++ directory of a folder (this test's user by default)."""
+        return self.server.folder_path(user or self.user, folder)
+
+    def reset_uid_validity(self, folder: str = "INBOX", user: str | None = None) -> None:
+        """Give a folder a new UIDVALIDITY and renumbered UIDs (restarts the server)."""
+        self.server.reset_uid_validity(user or self.user, folder)
 
     def add_user(self, name: str | None = None, password: str | None = None) -> MailUser:
         """Add another login to the server."""

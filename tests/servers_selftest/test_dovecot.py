@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import imaplib
 import ssl
+import time
 
 import pytest
 
@@ -133,3 +134,61 @@ def test_stopped_server_refuses_connections(dovecot: DovecotMailbox) -> None:
         imaplib.IMAP4(dovecot.host, dovecot.imap_port, timeout=5)
     dovecot.start()
     dovecot.connect().logout()
+
+
+def _uid_state(dovecot: DovecotMailbox, folder: str) -> tuple[int, list[int]]:
+    """(UIDVALIDITY, UIDs) of a folder."""
+    connection = dovecot.connect()
+    try:
+        connection.select(_quoted(folder), readonly=True)
+        _, validity = connection.response("UIDVALIDITY")
+        _, data = connection.uid("SEARCH", "ALL")
+    finally:
+        connection.logout()
+    assert validity[0] is not None
+    assert data[0] is not None
+    return int(validity[0]), [int(uid) for uid in data[0].split()]
+
+
+def _quoted(folder: str) -> str:
+    """Quote a folder name for imaplib."""
+    return f'"{folder}"'
+
+
+@pytest.mark.parametrize("folder", ["INBOX", "Archive/2025"])
+def test_reset_uid_validity_renumbers_and_keeps_mail(dovecot: DovecotMailbox, folder: str) -> None:
+    """A lost UID list: new UIDVALIDITY, UIDs from 1 again, the same messages."""
+    dovecot.append_many(dovecot.user, folder, [MESSAGE, MESSAGE, MESSAGE])
+    connection = dovecot.connect()
+    try:
+        connection.select(_quoted(folder))
+        connection.uid("STORE", "1:2", "+FLAGS.SILENT", r"(\Deleted)")
+        connection.expunge()
+    finally:
+        connection.logout()
+    validity_before, uids_before = _uid_state(dovecot, folder)
+    assert uids_before == [3]
+    dovecot.reset_uid_validity(folder)
+    validity_after, uids_after = _uid_state(dovecot, folder)
+    assert validity_after != validity_before
+    assert uids_after == [1]
+
+
+def test_idle_reports_new_mail_at_once(dovecot: DovecotMailbox) -> None:
+    """IDLE push: mail appended by another connection is announced within two seconds."""
+    connection = dovecot.connect()
+    try:
+        connection.select("INBOX")
+        connection.send(b"I1 IDLE\r\n")
+        assert connection.readline().startswith(b"+")
+        started = time.monotonic()
+        dovecot.append(dovecot.user, "INBOX", MESSAGE)
+        connection.sock.settimeout(2.0)
+        line = connection.readline()
+        elapsed = time.monotonic() - started
+        connection.send(b"DONE\r\n")
+        assert connection.readline().startswith(b"I1 OK")
+    finally:
+        connection.logout()
+    assert line.strip() == b"* 1 EXISTS"
+    assert elapsed < 2.0
