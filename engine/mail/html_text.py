@@ -27,7 +27,7 @@ _LINK_SCHEMES = ("http://", "https://", "mailto:", "tel:", "ftp://")
 _SPACE = re.compile(r"\s+")
 _INVISIBLE = re.compile("[\u00ad\u034f\u200b\u200c\u200d\u2060\ufeff]")
 _TAG = re.compile(r"<[^>]*>?")
-_DECLARATION = re.compile(r"<!(?!--)[^>]*>?")
+_DECLARATION = re.compile(r"<!(?!--)[^<>]*>?")
 _MAX_LIST_DEPTH = 10
 
 

@@ -26,7 +26,7 @@ _DROP_WITH_CONTENT = frozenset(
 )
 _SHOWN_SCHEMES = ("http://", "https://", "mailto:", "tel:", "ftp://")
 _MAX_SPAN = 1000
-_DECLARATION = re.compile(r"<!(?!--)[^>]*>?")
+_DECLARATION = re.compile(r"<!(?!--)[^<>]*>?")
 _TAG = re.compile(r"<[^>]*>?")
 _SPACE = re.compile(r"\s+")
 _NUMBER = re.compile(r"^\s*([0-9]{1,4})\s*$")
