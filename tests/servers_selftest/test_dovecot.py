@@ -187,8 +187,17 @@ def test_idle_reports_new_mail_at_once(dovecot: DovecotMailbox) -> None:
         line = connection.readline()
         elapsed = time.monotonic() - started
         connection.send(b"DONE\r\n")
-        assert connection.readline().startswith(b"I1 OK")
+        assert _read_until_tagged(connection, b"I1").startswith(b"I1 OK")
     finally:
-        connection.logout()
+        connection.shutdown()
     assert line.strip() == b"* 1 EXISTS"
     assert elapsed < 2.0
+
+
+def _read_until_tagged(connection: imaplib.IMAP4, tag: bytes, limit: int = 20) -> bytes:
+    """Skip untagged lines (e.g. "* 1 RECENT") and return the tagged completion line."""
+    for _ in range(limit):
+        line = connection.readline()
+        if not line or line.startswith(tag + b" "):
+            return line
+    raise AssertionError(f"no {tag!r} completion within {limit} lines")
