@@ -71,3 +71,22 @@ class EgressDeniedError(ConnectorPermanentError):
             f"refused to contact {host!r}: it is not on the allow-list of configured services"
         )
         self.host = host
+
+
+class LocalMailboxError(ConnectorPermanentError):
+    """A local mail file or folder (a folder of .eml files, a Maildir, an mbox, the outbox) cannot be
+    used: it is missing, is not that kind of mailbox, or the permissions forbid reading or writing it.
+    ``path`` names the file or folder."""
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class LocalMailboxIOError(ConnectorTransientError):
+    """Reading or writing a local mail file failed in a way that may pass (disk full, I/O error).
+    ``path`` names the file or folder."""
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(message)
+        self.path = path
