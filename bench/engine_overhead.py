@@ -21,15 +21,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import text
 
-from engine.durable.retry import RetryPolicy  # noqa: E402
-from engine.durable.runner import Runner, Workflow  # noqa: E402
-from engine.durable.step import StepContext, StepResult  # noqa: E402
-from engine.storage import migrate  # noqa: E402
-from engine.storage.db import Database, sqlite_url  # noqa: E402
-from engine.storage.models import Email, Run  # noqa: E402
-from engine.storage.types import utcnow  # noqa: E402
+from engine.durable.retry import RetryPolicy
+from engine.durable.runner import Runner, Workflow
+from engine.durable.step import StepContext, StepResult
+from engine.storage import migrate
+from engine.storage.db import Database, sqlite_url
+from engine.storage.models import Email, Run, table_of
+from engine.storage.types import utcnow
 
 
 class NoopStep:
@@ -48,13 +48,26 @@ class NoopStep:
 
 def seed(db: Database, count: int) -> None:
     now = utcnow()
-    em, r = Email.__table__, Run.__table__
+    em, r = table_of(Email), table_of(Run)
     with db.write() as conn:
         for n in range(1, count + 1):
-            email_id = conn.execute(em.insert().values(identity=f"bench/{n}", account="bench", folder="INBOX",
-                                                       ingested_at=now, size=0).returning(em.c.id)).scalar_one()
-            conn.execute(r.insert().values(email_id=email_id, workflow="noop", state="pending", step_index=0,
-                                           attempt=0, priority=0, created_at=now, updated_at=now))
+            email_id = conn.execute(
+                em.insert()
+                .values(identity=f"bench/{n}", account="bench", folder="INBOX", ingested_at=now, size=0)
+                .returning(em.c.id)
+            ).scalar_one()
+            conn.execute(
+                r.insert().values(
+                    email_id=email_id,
+                    workflow="noop",
+                    state="pending",
+                    step_index=0,
+                    attempt=0,
+                    priority=0,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
 
 
 def measure(runs: int, *, grouped: bool) -> dict[str, float]:
@@ -63,7 +76,7 @@ def measure(runs: int, *, grouped: bool) -> dict[str, float]:
         migrate.upgrade(db)
         seed(db, runs)
         workflow: Workflow[None] = Workflow("noop", tuple(NoopStep(f"noop{i}") for i in range(4)))
-        runner = Runner(db, workflow, None, install_id="bench", group_local_steps=grouped, claim_batch=1)
+        runner = Runner(db, workflow, None, install_id="bench", group_local_steps=grouped)
         with db.read() as conn:
             assert conn.exec_driver_sql("PRAGMA synchronous").scalar_one() == 2  # FULL
         started = time.perf_counter()
@@ -84,17 +97,26 @@ def main() -> None:
     measure(50, grouped=True)  # warm-up: imports, SQLAlchemy statement caches
     grouped = measure(args.runs, grouped=True)
     per_step = measure(args.runs, grouped=False)
-    print(f"grouped local steps:      {grouped['runs_per_s']:8.1f} runs/s  {grouped['ms_per_step']:.3f} ms/step")
-    print(f"one transaction per step: {per_step['runs_per_s']:8.1f} runs/s  {per_step['ms_per_step']:.3f} ms/step")
-    print(json.dumps({
-        "runs": args.runs,
-        "steps_per_run": 4,
-        "synchronous": "FULL",
-        "runs_per_s": round(grouped["runs_per_s"], 1),
-        "ms_per_step": round(grouped["ms_per_step"], 4),
-        "one_tx_per_step_runs_per_s": round(per_step["runs_per_s"], 1),
-        "one_tx_per_step_ms_per_step": round(per_step["ms_per_step"], 4),
-    }))
+    print(
+        f"grouped local steps:      {grouped['runs_per_s']:8.1f} runs/s  {grouped['ms_per_step']:.3f} ms/step"
+    )
+    print(
+        f"one transaction per step: {per_step['runs_per_s']:8.1f} runs/s  "
+        f"{per_step['ms_per_step']:.3f} ms/step"
+    )
+    print(
+        json.dumps(
+            {
+                "runs": args.runs,
+                "steps_per_run": 4,
+                "synchronous": "FULL",
+                "runs_per_s": round(grouped["runs_per_s"], 1),
+                "ms_per_step": round(grouped["ms_per_step"], 4),
+                "one_tx_per_step_runs_per_s": round(per_step["runs_per_s"], 1),
+                "one_tx_per_step_ms_per_step": round(per_step["ms_per_step"], 4),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -51,16 +51,21 @@ class PollScheduler:
         self._on_polled = on_polled
         self._clock = clock
         self._lock = threading.Lock()
-        self._scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1,
-                                                            "misfire_grace_time": 60})
+        self._scheduler = BackgroundScheduler(
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
+        )
         self.last_poll: datetime | None = None
         self.last_error: str | None = None
 
     def start(self) -> None:
         """Start polling according to the current schedule (first poll right away)."""
         settings = self._schedule()
-        self._scheduler.add_job(self._job, IntervalTrigger(minutes=settings.poll_minutes), id=POLL_JOB_ID,
-                                next_run_time=self._clock() if settings.enabled else None)
+        self._scheduler.add_job(
+            self._job,
+            IntervalTrigger(minutes=settings.poll_minutes),
+            id=POLL_JOB_ID,
+            next_run_time=self._clock() if settings.enabled else None,
+        )
         self._scheduler.start()
         if not settings.enabled:
             self._scheduler.pause_job(POLL_JOB_ID)
@@ -114,5 +119,3 @@ class PollScheduler:
             return False
         finally:
             self._lock.release()
-
-

@@ -22,13 +22,13 @@ from engine.mail.parse import peek_message_id
 from engine.ports import FetchedBatch, MailSource, RawMessage
 from engine.storage import audit_repo
 from engine.storage.db import Database
-from engine.storage.models import Email, EmailContent, Run, SyncState
+from engine.storage.models import Email, EmailContent, Run, SyncState, table_of
 from engine.storage.types import utcnow
 
-_EM = Email.__table__
-_EC = EmailContent.__table__
-_R = Run.__table__
-_SS = SyncState.__table__
+_EM = table_of(Email)
+_EC = table_of(EmailContent)
+_R = table_of(Run)
+_SS = table_of(SyncState)
 
 TRIAGE_WORKFLOW = "triage"
 
@@ -59,7 +59,9 @@ def _insert_ignore(conn: Connection, table: Any) -> Any:
     return sqlite.insert(table).on_conflict_do_nothing()
 
 
-def store_message(conn: Connection, message: RawMessage, *, now: datetime, workflow: str = TRIAGE_WORKFLOW) -> int | None:
+def store_message(
+    conn: Connection, message: RawMessage, *, now: datetime, workflow: str = TRIAGE_WORKFLOW
+) -> int | None:
     """Store one message and create its run; return the run id, or None for a duplicate."""
     message_id = peek_message_id(message.raw)
     email_id = conn.execute(
@@ -124,7 +126,9 @@ def save_cursor(conn: Connection, account: str, folder: str, cursor: dict[str, A
     ).first()
     if exists:
         conn.execute(
-            _SS.update().where(_SS.c.account == account, _SS.c.folder == folder).values(cursor=cursor, updated_at=now)
+            _SS.update()
+            .where(_SS.c.account == account, _SS.c.folder == folder)
+            .values(cursor=cursor, updated_at=now)
         )
     else:
         conn.execute(_SS.insert().values(account=account, folder=folder, cursor=cursor, updated_at=now))

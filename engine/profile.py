@@ -8,6 +8,7 @@ database is named in ``profile.json`` (``{"database_url": "postgresql+psycopg://
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass
@@ -74,10 +75,8 @@ class Profile:
         """Create the folder tree (private to the user where the OS allows)."""
         for path in (self.root, self.outbox_dir, self.model_dir, self.log_dir, self.exports_dir):
             path.mkdir(parents=True, exist_ok=True)
-        try:
+        with contextlib.suppress(OSError):  # e.g. a shared folder on Windows
             os.chmod(self.root, 0o700)
-        except OSError:  # pragma: no cover - e.g. a shared folder on Windows
-            pass
 
     def config(self) -> dict[str, object]:
         """The contents of ``profile.json`` (empty when absent)."""

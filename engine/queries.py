@@ -28,17 +28,18 @@ from engine.storage.models import (
     EmailContent,
     Run,
     StepCheckpoint,
+    table_of,
 )
 
-_R = Run.__table__
-_EM = Email.__table__
-_EC = EmailContent.__table__
-_D = Draft.__table__
-_DEC = Decision.__table__
-_CT = Contact.__table__
-_AC = Activity.__table__
-_AU = AuditEventRow.__table__
-_CP = StepCheckpoint.__table__
+_R = table_of(Run)
+_EM = table_of(Email)
+_EC = table_of(EmailContent)
+_D = table_of(Draft)
+_DEC = table_of(Decision)
+_CT = table_of(Contact)
+_AC = table_of(Activity)
+_AU = table_of(AuditEventRow)
+_CP = table_of(StepCheckpoint)
 
 
 @dataclass(frozen=True)
@@ -164,20 +165,51 @@ class StateCounts:
 
 
 _SUMMARY_COLUMNS = (
-    _R.c.id, _R.c.state, _R.c.step_name, _R.c.category, _R.c.confidence, _R.c.created_at, _R.c.updated_at,
-    _R.c.waiting_since, _R.c.next_attempt_at, _R.c.attempt, _R.c.error, _R.c.error_kind, _R.c.outcome, _R.c.flags,
-    _EM.c.message_id, _EM.c.sender_email, _EM.c.sender_name, _EM.c.subject, _EM.c.received_at, _EM.c.account,
+    _R.c.id,
+    _R.c.state,
+    _R.c.step_name,
+    _R.c.category,
+    _R.c.confidence,
+    _R.c.created_at,
+    _R.c.updated_at,
+    _R.c.waiting_since,
+    _R.c.next_attempt_at,
+    _R.c.attempt,
+    _R.c.error,
+    _R.c.error_kind,
+    _R.c.outcome,
+    _R.c.flags,
+    _EM.c.message_id,
+    _EM.c.sender_email,
+    _EM.c.sender_name,
+    _EM.c.subject,
+    _EM.c.received_at,
+    _EM.c.account,
     _EM.c.ingested_at,
 )
 
 
 def _summary(row: Any) -> RunSummary:
     return RunSummary(
-        run_id=int(row.id), state=row.state, step=row.step_name, category=row.category, confidence=row.confidence,
-        message_id=row.message_id, sender=row.sender_email, sender_name=row.sender_name, subject=row.subject,
-        received_at=row.received_at or row.ingested_at, created_at=row.created_at, updated_at=row.updated_at,
-        waiting_since=row.waiting_since, next_attempt_at=row.next_attempt_at, attempt=int(row.attempt),
-        error=row.error, error_kind=row.error_kind, outcome=row.outcome, flags=tuple(row.flags or ()),
+        run_id=int(row.id),
+        state=row.state,
+        step=row.step_name,
+        category=row.category,
+        confidence=row.confidence,
+        message_id=row.message_id,
+        sender=row.sender_email,
+        sender_name=row.sender_name,
+        subject=row.subject,
+        received_at=row.received_at or row.ingested_at,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        waiting_since=row.waiting_since,
+        next_attempt_at=row.next_attempt_at,
+        attempt=int(row.attempt),
+        error=row.error,
+        error_kind=row.error_kind,
+        outcome=row.outcome,
+        flags=tuple(row.flags or ()),
         account=row.account,
     )
 
@@ -194,16 +226,28 @@ class Queries:
 
     # --- runs ----------------------------------------------------------------------------------
 
-    def runs(self, *, states: Sequence[str] = (), text: str | None = None, limit: int = 100, offset: int = 0,
-             newest_first: bool = True) -> list[RunSummary]:
+    def runs(
+        self,
+        *,
+        states: Sequence[str] = (),
+        text: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        newest_first: bool = True,
+    ) -> list[RunSummary]:
         """Runs, optionally only in some states or matching sender/subject text."""
         query = _runs_query()
         if states:
             query = query.where(_R.c.state.in_(list(states)))
         if text:
             like = f"%{text.lower()}%"
-            query = query.where(or_(func.lower(_EM.c.subject).like(like), func.lower(_EM.c.sender_email).like(like),
-                                    func.lower(_EM.c.sender_name).like(like)))
+            query = query.where(
+                or_(
+                    func.lower(_EM.c.subject).like(like),
+                    func.lower(_EM.c.sender_email).like(like),
+                    func.lower(_EM.c.sender_name).like(like),
+                )
+            )
         query = query.order_by(_R.c.id.desc() if newest_first else _R.c.id).limit(limit).offset(offset)
         with self._db.read() as conn:
             return [_summary(r) for r in conn.execute(query)]
@@ -234,8 +278,13 @@ class Queries:
 
     def queue(self, *, limit: int = 200, offset: int = 0) -> list[RunSummary]:
         """Items waiting for review: complaints first, then the longest-waiting."""
-        query = (_runs_query().where(_R.c.state == RunState.WAITING_REVIEW.value)
-                 .order_by(_R.c.priority.desc(), _R.c.waiting_since, _R.c.id).limit(limit).offset(offset))
+        query = (
+            _runs_query()
+            .where(_R.c.state == RunState.WAITING_REVIEW.value)
+            .order_by(_R.c.priority.desc(), _R.c.waiting_since, _R.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
         with self._db.read() as conn:
             return [_summary(r) for r in conn.execute(query)]
 
@@ -247,14 +296,22 @@ class Queries:
         """The whole picture of one run for the review pane or ``queue show``."""
         summary = self.run(run_id)
         with self._db.read() as conn:
-            content = conn.execute(select(_EC.c.body_text, _EC.c.body_html, _EC.c.parsed)
-                                   .join(_R, _R.c.email_id == _EC.c.email_id).where(_R.c.id == run_id)).first()
+            content = conn.execute(
+                select(_EC.c.body_text, _EC.c.body_html, _EC.c.parsed)
+                .join(_R, _R.c.email_id == _EC.c.email_id)
+                .where(_R.c.id == run_id)
+            ).first()
             draft = conn.execute(select(_D).where(_D.c.run_id == run_id)).first()
-            decisions = conn.execute(select(_DEC).where(_DEC.c.run_id == run_id).order_by(_DEC.c.id)).fetchall()
-            classified = conn.execute(select(_CP.c.output).where(_CP.c.run_id == run_id,
-                                                                  _CP.c.step_name == "classify")).scalar_one_or_none()
-            history = [audit_repo.from_row(r) for r in conn.execute(
-                select(_AU).where(_AU.c.run_id == str(run_id)).order_by(_AU.c.seq))]
+            decisions = conn.execute(
+                select(_DEC).where(_DEC.c.run_id == run_id).order_by(_DEC.c.id)
+            ).fetchall()
+            classified = conn.execute(
+                select(_CP.c.output).where(_CP.c.run_id == run_id, _CP.c.step_name == "classify")
+            ).scalar_one_or_none()
+            history = [
+                audit_repo.from_row(r)
+                for r in conn.execute(select(_AU).where(_AU.c.run_id == str(run_id)).order_by(_AU.c.seq))
+            ]
         parsed = content.parsed if content is not None and isinstance(content.parsed, dict) else {}
         return QueueItemDetail(
             summary=summary,
@@ -265,13 +322,30 @@ class Queries:
             attachments=tuple((str(a[0]), str(a[1]), int(a[2])) for a in parsed.get("attachments") or ()),
             to=tuple(_fmt(a) for a in parsed.get("to") or ()),
             cc=tuple(_fmt(a) for a in parsed.get("cc") or ()),
-            draft=None if draft is None else DraftView(
-                to=tuple(draft.to_addrs), subject=draft.subject, body=draft.body, template=draft.template,
-                source=draft.source, findings=tuple(draft.findings or ()), sent_at=draft.sent_at,
-                sent_message_id=draft.sent_message_id),
-            decisions=tuple(DecisionView(decision=d.decision, actor=d.actor, reason=d.reason, edited=bool(d.edited),
-                                         decided_at=d.decided_at, effective_at=d.effective_at, undone_at=d.undone_at)
-                            for d in decisions),
+            draft=None
+            if draft is None
+            else DraftView(
+                to=tuple(draft.to_addrs),
+                subject=draft.subject,
+                body=draft.body,
+                template=draft.template,
+                source=draft.source,
+                findings=tuple(draft.findings or ()),
+                sent_at=draft.sent_at,
+                sent_message_id=draft.sent_message_id,
+            ),
+            decisions=tuple(
+                DecisionView(
+                    decision=d.decision,
+                    actor=d.actor,
+                    reason=d.reason,
+                    edited=bool(d.edited),
+                    decided_at=d.decided_at,
+                    effective_at=d.effective_at,
+                    undone_at=d.undone_at,
+                )
+                for d in decisions
+            ),
             history=tuple(history),
             content_purged=content is None,
         )
@@ -283,24 +357,50 @@ class Queries:
         query = select(_CT)
         if text:
             like = f"%{text.lower()}%"
-            query = query.where(or_(func.lower(_CT.c.email).like(like), func.lower(_CT.c.name).like(like),
-                                    func.lower(_CT.c.company).like(like)))
+            query = query.where(
+                or_(
+                    func.lower(_CT.c.email).like(like),
+                    func.lower(_CT.c.name).like(like),
+                    func.lower(_CT.c.company).like(like),
+                )
+            )
         query = query.order_by(_CT.c.last_seen.desc(), _CT.c.id).limit(limit).offset(offset)
         with self._db.read() as conn:
-            return [ContactRow(contact_id=int(r.id), email=r.email, name=r.name, company=r.company,
-                               first_seen=r.first_seen, last_seen=r.last_seen, activity_count=int(r.activity_count))
-                    for r in conn.execute(query)]
+            return [
+                ContactRow(
+                    contact_id=int(r.id),
+                    email=r.email,
+                    name=r.name,
+                    company=r.company,
+                    first_seen=r.first_seen,
+                    last_seen=r.last_seen,
+                    activity_count=int(r.activity_count),
+                )
+                for r in conn.execute(query)
+            ]
 
-    def activities(self, *, contact_id: int | None = None, limit: int = 500, offset: int = 0) -> list[ActivityRow]:
+    def activities(
+        self, *, contact_id: int | None = None, limit: int = 500, offset: int = 0
+    ) -> list[ActivityRow]:
         """Activities (of one contact, or all), newest first."""
         query = select(_AC, _CT.c.email, _CT.c.name).join(_CT, _CT.c.id == _AC.c.contact_id)
         if contact_id is not None:
             query = query.where(_AC.c.contact_id == contact_id)
         query = query.order_by(_AC.c.occurred_at.desc(), _AC.c.id.desc()).limit(limit).offset(offset)
         with self._db.read() as conn:
-            return [ActivityRow(activity_id=int(r.id), run_id=int(r.run_id), contact_email=r.email,
-                                contact_name=r.name, category=r.category, summary=r.summary,
-                                occurred_at=r.occurred_at, remote=r.remote) for r in conn.execute(query)]
+            return [
+                ActivityRow(
+                    activity_id=int(r.id),
+                    run_id=int(r.run_id),
+                    contact_email=r.email,
+                    contact_name=r.name,
+                    category=r.category,
+                    summary=r.summary,
+                    occurred_at=r.occurred_at,
+                    remote=r.remote,
+                )
+                for r in conn.execute(query)
+            ]
 
     # --- the audit log ----------------------------------------------------------------------------
 
@@ -317,18 +417,34 @@ class Queries:
         if filters.run_id:
             clauses.append(_AU.c.run_id == filters.run_id)
         if filters.email_address:
-            runs = (select(func.cast(_R.c.id, _AU.c.run_id.type)).join(_EM, _EM.c.id == _R.c.email_id)
-                    .where(func.lower(_EM.c.sender_email) == filters.email_address.lower()))
+            runs = (
+                select(func.cast(_R.c.id, _AU.c.run_id.type))
+                .join(_EM, _EM.c.id == _R.c.email_id)
+                .where(func.lower(_EM.c.sender_email) == filters.email_address.lower())
+            )
             clauses.append(_AU.c.run_id.in_(runs))
         if filters.text:
             like = f"%{filters.text.lower()}%"
-            clauses.append(or_(func.lower(_AU.c.action).like(like), func.lower(_AU.c.actor).like(like),
-                               func.lower(_AU.c.detail).like(like), func.lower(_AU.c.email_ref).like(like),
-                               func.lower(_AU.c.destination).like(like), _AU.c.run_id == filters.text))
+            clauses.append(
+                or_(
+                    func.lower(_AU.c.action).like(like),
+                    func.lower(_AU.c.actor).like(like),
+                    func.lower(_AU.c.detail).like(like),
+                    func.lower(_AU.c.email_ref).like(like),
+                    func.lower(_AU.c.destination).like(like),
+                    _AU.c.run_id == filters.text,
+                )
+            )
         return clauses
 
-    def audit_events(self, filters: AuditFilter | None = None, *, limit: int = 200, offset: int = 0,
-                     newest_first: bool = True) -> list[AuditEvent]:
+    def audit_events(
+        self,
+        filters: AuditFilter | None = None,
+        *,
+        limit: int = 200,
+        offset: int = 0,
+        newest_first: bool = True,
+    ) -> list[AuditEvent]:
         """A page of audit events matching ``filters``."""
         query = select(_AU).where(and_(True, *self._audit_where(filters or AuditFilter())))
         query = query.order_by(_AU.c.seq.desc() if newest_first else _AU.c.seq).limit(limit).offset(offset)

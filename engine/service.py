@@ -33,15 +33,15 @@ from engine.review import DraftEdit, approve, reclassify, reject, retry_run, und
 from engine.settings_store import INSTALL_ID, SettingsStore, read_raw, write_raw
 from engine.storage import migrate
 from engine.storage.db import Database
-from engine.storage.models import Correction, Draft
+from engine.storage.models import Correction, Draft, table_of
 from engine.storage.types import utcnow
 from engine.triage.deps import SettingsSnapshot, TriageDeps
 from engine.triage.email_data import parsed_from_json
 from engine.triage.steps.draft import first_name, reference_for
 from engine.triage.workflow import build_triage_workflow
 
-_COR = Correction.__table__
-_D = Draft.__table__
+_COR = table_of(Correction)
+_D = table_of(Draft)
 
 
 def open_database(profile: Profile) -> Database:
@@ -88,8 +88,15 @@ class Connections:
 class TriageService:
     """One profile's engine: storage, settings, classifier, runner, decisions and queries."""
 
-    def __init__(self, profile: Profile, db: Database, connections: Connections, *,
-                 now: Callable[[], datetime] = utcnow, group_local_steps: bool = True) -> None:
+    def __init__(
+        self,
+        profile: Profile,
+        db: Database,
+        connections: Connections,
+        *,
+        now: Callable[[], datetime] = utcnow,
+        group_local_steps: bool = True,
+    ) -> None:
         self.profile = profile
         self.db = db
         self.connections = connections
@@ -108,16 +115,23 @@ class TriageService:
         """Current settings as the steps use them."""
         policies = self.settings.policies()
         overrides = {c: p.template for c, p in policies.items() if p.template}
-        templates = DraftTemplates.default().with_overrides(overrides) if overrides else DraftTemplates.default()
+        templates = (
+            DraftTemplates.default().with_overrides(overrides) if overrides else DraftTemplates.default()
+        )
         return SettingsSnapshot(office=self.settings.office(), policies=policies, templates=templates)
 
     def corrections(self) -> list[LabelledText]:
         """Staff corrections, as training examples."""
         with self.db.read() as conn:
-            rows = conn.execute(select(_COR.c.subject, _COR.c.body, _COR.c.sender, _COR.c.category)
-                                .order_by(_COR.c.id)).fetchall()
-        return [LabelledText(subject=r.subject, body=r.body, sender=r.sender, category=r.category,
-                             source="correction") for r in rows]
+            rows = conn.execute(
+                select(_COR.c.subject, _COR.c.body, _COR.c.sender, _COR.c.category).order_by(_COR.c.id)
+            ).fetchall()
+        return [
+            LabelledText(
+                subject=r.subject, body=r.body, sender=r.sender, category=r.category, source="correction"
+            )
+            for r in rows
+        ]
 
     def classifier(self) -> OfflineClassifier:
         """The offline classifier (trained or loaded on first use; retrained after corrections)."""
@@ -135,15 +149,26 @@ class TriageService:
 
     def deps(self) -> TriageDeps:
         """The triage steps' collaborators."""
-        return TriageDeps(settings=self.snapshot, classifier=self.classifier, sender=self.connections.sender,
-                          sources=self.connections.sources, crm=self.connections.crm)
+        return TriageDeps(
+            settings=self.snapshot,
+            classifier=self.classifier,
+            sender=self.connections.sender,
+            sources=self.connections.sources,
+            crm=self.connections.crm,
+        )
 
     def runner(self) -> Runner[TriageDeps]:
         """The durable runner for this profile (one per service)."""
         if self._runner is None:
             deps = self.deps()
-            self._runner = Runner(self.db, build_triage_workflow(deps), deps, install_id=self.install_id,
-                                  now=self.now, group_local_steps=self._group_local_steps)
+            self._runner = Runner(
+                self.db,
+                build_triage_workflow(deps),
+                deps,
+                install_id=self.install_id,
+                now=self.now,
+                group_local_steps=self._group_local_steps,
+            )
         return self._runner
 
     # --- mail in, runs forward -----------------------------------------------------------------
@@ -190,8 +215,9 @@ class TriageService:
         """The display name recorded for this desk's actions."""
         return self.settings.office().user_name
 
-    def approve(self, run_id: int, *, edit: DraftEdit | None = None, undo_s: float = 0.0,
-                actor: str | None = None) -> datetime:
+    def approve(
+        self, run_id: int, *, edit: DraftEdit | None = None, undo_s: float = 0.0, actor: str | None = None
+    ) -> datetime:
         """Approve a queued draft; the send happens on the next runner pass after the undo window."""
         return approve(self.db, run_id, actor=actor or self.actor(), edit=edit, undo_s=undo_s, now=self.now())
 
@@ -222,22 +248,34 @@ class TriageService:
                 snapshot = self.snapshot()
                 office = snapshot.office
                 rendered = snapshot.templates.render(
-                    category, sender_name=first_name(email), subject=email.subject,
-                    reference=reference_for(run_id), office_name=office.office_name,
-                    signature=office.signature or office.office_name)
+                    category,
+                    sender_name=first_name(email),
+                    subject=email.subject,
+                    reference=reference_for(run_id),
+                    office_name=office.office_name,
+                    signature=office.signature or office.office_name,
+                )
                 if rendered is not None:
                     new_draft = (rendered.body, rendered.template)
-        reclassify(self.db, run_id, category, actor=actor or self.actor(), training_text=training,
-                   new_draft=new_draft, now=self.now())
+        reclassify(
+            self.db,
+            run_id,
+            category,
+            actor=actor or self.actor(),
+            training_text=training,
+            new_draft=new_draft,
+            now=self.now(),
+        )
         self.reload_classifier()
 
     def _parsed(self, run_id: int) -> ParsedEmail | None:
         from engine.storage.models import EmailContent, Run
 
-        ec, r = EmailContent.__table__, Run.__table__
+        ec, r = table_of(EmailContent), table_of(Run)
         with self.db.read() as conn:
-            data = conn.execute(select(ec.c.parsed).join(r, r.c.email_id == ec.c.email_id)
-                                .where(r.c.id == run_id)).scalar_one_or_none()
+            data = conn.execute(
+                select(ec.c.parsed).join(r, r.c.email_id == ec.c.email_id).where(r.c.id == run_id)
+            ).scalar_one_or_none()
         return parsed_from_json(data) if isinstance(data, dict) else None
 
     # --- classification without side effects ----------------------------------------------------
@@ -258,5 +296,8 @@ class TriageService:
 
     def describe(self) -> dict[str, Any]:
         """A short description of this profile for status displays."""
-        return {"profile": str(self.profile.root), "database": self.db.url.split("///")[0] + "///…",
-                "install_id": self.install_id}
+        return {
+            "profile": str(self.profile.root),
+            "database": self.db.url.split("///")[0] + "///…",
+            "install_id": self.install_id,
+        }

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import getpass
 import re
+import dataclasses
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Literal, cast
+from typing import Any, Literal, TypeVar, cast
 
 from engine.categories import ALL_CATEGORIES, NO_REPLY_CATEGORIES
 from engine.errors import ConfigurationError
+
+_T = TypeVar("_T")
 
 PolicyMode = Literal["review", "auto_send", "no_reply"]
 POLICY_MODES: tuple[str, ...] = ("review", "auto_send", "no_reply")
@@ -76,7 +79,9 @@ class Policy:
                 f"Unknown category {self.category!r}; choose one of: {', '.join(ALL_CATEGORIES)}."
             )
         if self.mode not in POLICY_MODES:
-            raise ConfigurationError(f"Policy for {self.category}: mode must be one of {', '.join(POLICY_MODES)}.")
+            raise ConfigurationError(
+                f"Policy for {self.category}: mode must be one of {', '.join(POLICY_MODES)}."
+            )
         if not 0.0 <= self.threshold <= 1.0:
             raise ConfigurationError(
                 f"Policy for {self.category}: the confidence threshold must be between 0 and 1, "
@@ -125,7 +130,9 @@ class ScheduleSettings:
             raise ConfigurationError("Schedule: poll every 1 to 1440 minutes.")
         for label, value in (("start", self.start), ("end", self.end)):
             if not _HHMM_RE.match(value):
-                raise ConfigurationError(f"Schedule: working hours {label} must look like 08:30, not {value!r}.")
+                raise ConfigurationError(
+                    f"Schedule: working hours {label} must look like 08:30, not {value!r}."
+                )
         if self.working_hours_only and self.start >= self.end:
             raise ConfigurationError("Schedule: working hours must end after they start.")
         bad = [d for d in self.days if d not in _DAYS]
@@ -182,10 +189,10 @@ def policies_from_json(data: Any) -> dict[str, Policy]:
     return policies
 
 
-def _build(cls: type[Any], data: Any) -> Any:
+def _build(cls: type[_T], data: Any) -> _T:
     if not isinstance(data, dict):
         return cls()
-    known = {f for f in cls.__dataclass_fields__}
+    known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     try:
         return cls(**{k: v for k, v in data.items() if k in known})
     except TypeError as exc:  # pragma: no cover - a corrupted settings row

@@ -20,10 +20,10 @@ from engine.settings import (
 )
 from engine.storage import audit_repo
 from engine.storage.db import Database
-from engine.storage.models import Setting
+from engine.storage.models import Setting, table_of
 from engine.storage.types import utcnow
 
-_S = Setting.__table__
+_S = table_of(Setting)
 
 OFFICE = "office"
 POLICIES = "policies"
@@ -49,8 +49,14 @@ def write_raw(conn: Connection, key: str, value: Any, *, actor: str | None, audi
     if audit:
         audit_repo.append(
             conn,
-            [NewAuditEvent(action="settings.changed", outcome="ok", actor=user_actor(actor) if actor else "system",
-                           detail={"section": key})],
+            [
+                NewAuditEvent(
+                    action="settings.changed",
+                    outcome="ok",
+                    actor=user_actor(actor) if actor else "system",
+                    detail={"section": key},
+                )
+            ],
             now=now,
         )
 

@@ -23,8 +23,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="inbox-triage",
         description="Triage a small office's email: classify, log to CRM, draft, route, review, audit.",
     )
-    parser.add_argument("--profile", metavar="DIR",
-                        help="profile folder (default: $INBOX_TRIAGE_HOME or the user data folder)")
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="profile folder (default: $INBOX_TRIAGE_HOME or the user data folder)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command")
     for module in _MODULES:
@@ -36,8 +39,9 @@ def run_cli(argv: Sequence[str]) -> int:
     """Parse ``argv`` and run the command; return the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     handler: Callable[[CommandContext], int] | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help(sys.stderr)

@@ -23,9 +23,9 @@ from engine.errors import OutcomeUnknownError, StepError
 from engine.ports import EffectReceipt
 from engine.storage import audit_repo
 from engine.storage.db import Database
-from engine.storage.models import Effect
+from engine.storage.models import Effect, table_of
 
-_E = Effect.__table__
+_E = table_of(Effect)
 
 STARTED = "started"
 DONE = "done"

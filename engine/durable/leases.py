@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, and_, or_, select, update
 
 from engine.durable.states import CLAIMABLE_STATES
-from engine.storage.models import Run
+from engine.storage.models import Run, table_of
 
-_R = Run.__table__
+_R = table_of(Run)
 
 #: How long a claim lasts without a checkpoint renewing it.
 DEFAULT_LEASE_S = 300.0

@@ -61,7 +61,9 @@ class RetryPolicy:
     multiplier: float = DEFAULT_MULTIPLIER
     max_delay_s: float = DEFAULT_MAX_DELAY_S
 
-    def delay_for(self, attempt: int, *, retry_after: float | None = None, rng: random.Random | None = None) -> float:
+    def delay_for(
+        self, attempt: int, *, retry_after: float | None = None, rng: random.Random | None = None
+    ) -> float:
         """Seconds to wait before attempt ``attempt + 1`` (``attempt`` counts from 1).
 
         Full jitter: uniform in [cap/2, cap] where cap grows exponentially, so retries of many runs

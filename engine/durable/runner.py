@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Generic
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from engine.audit.event import NewAuditEvent
 from engine.durable import leases
@@ -34,20 +34,48 @@ from engine.durable.step import DepsT, RunInfo, Step, StepContext, StepResult
 from engine.errors import LeaseLostError, StepTimeoutError, TransientError
 from engine.storage import audit_repo
 from engine.storage.db import Database
-from engine.storage.models import Email, Run, StepCheckpoint
+from engine.storage.models import Email, Run, StepCheckpoint, table_of
 from engine.storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
-_R = Run.__table__
-_E = Email.__table__
-_C = StepCheckpoint.__table__
+_R = table_of(Run)
+_E = table_of(Email)
+_C = table_of(StepCheckpoint)
 
 #: Run columns a step may set through ``StepResult.run_updates``.
 _UPDATABLE = frozenset({"category", "confidence", "priority", "flags", "outcome"})
 
 #: At most this many local steps share one transaction.
 MAX_GROUPED_STEPS = 16
+
+# Statements built once: SQLAlchemy memoises their cache keys, which keeps per-step overhead low.
+_FENCE = update(_R).where(
+    _R.c.id == bindparam("b_run"),
+    _R.c.lease_owner == bindparam("b_owner"),
+    _R.c.step_index == bindparam("b_index"),
+)
+_INSERT_CHECKPOINT = insert(_C)
+_LOAD_RUN = (
+    select(
+        _R,
+        _E.c.identity,
+        _E.c.account,
+        _E.c.folder,
+        _E.c.uidvalidity,
+        _E.c.uid,
+        _E.c.source_key,
+        _E.c.message_id,
+        _E.c.received_at,
+    )
+    .join(_E, _E.c.id == _R.c.email_id)
+    .where(_R.c.id == bindparam("b_run"))
+)
+_LOAD_CHECKPOINTS = (
+    select(_C.c.step_index, _C.c.step_name, _C.c.output)
+    .where(_C.c.run_id == bindparam("b_run"))
+    .order_by(_C.c.step_index)
+)
 
 
 @dataclass(frozen=True)
@@ -85,10 +113,22 @@ class RunnerStats:
 
 
 @dataclass
+class _Group:
+    """Steps recorded in one open writer transaction, flushed together."""
+
+    conn: Connection
+    start_index: int
+    checkpoints: list[dict[str, Any]] = field(default_factory=list)
+    events: list[NewAuditEvent] = field(default_factory=list)
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class _RunState:
     info: RunInfo
     step_index: int
     attempt: int
+    outcome: str | None = None
     outputs: dict[str, Mapping[str, Any]] = field(default_factory=dict)
     scratch: dict[str, Any] = field(default_factory=dict)
 
@@ -144,7 +184,9 @@ class Runner(Generic[DepsT]):
         """Claim one specific run (if runnable and free) and drive it."""
         stats = RunnerStats()
         with self.db.write() as conn:
-            mine = leases.claim_one(conn, run_id=run_id, owner=self.owner, now=self.now(), lease_s=self.lease_s)
+            mine = leases.claim_one(
+                conn, run_id=run_id, owner=self.owner, now=self.now(), lease_s=self.lease_s
+            )
         if mine:
             self._drive_claimed(run_id, stats)
         return stats
@@ -192,15 +234,8 @@ class Runner(Generic[DepsT]):
 
     def _load(self, run_id: int) -> _RunState:
         with self.db.read() as conn:
-            row = conn.execute(
-                select(_R, _E.c.identity, _E.c.account, _E.c.folder, _E.c.uidvalidity, _E.c.uid,
-                       _E.c.source_key, _E.c.message_id, _E.c.received_at)
-                .join(_E, _E.c.id == _R.c.email_id)
-                .where(_R.c.id == run_id)
-            ).one()
-            checkpoints = conn.execute(
-                select(_C.c.step_index, _C.c.step_name, _C.c.output).where(_C.c.run_id == run_id).order_by(_C.c.step_index)
-            ).fetchall()
+            row = conn.execute(_LOAD_RUN, {"b_run": run_id}).one()
+            checkpoints = conn.execute(_LOAD_CHECKPOINTS, {"b_run": run_id}).fetchall()
         info = RunInfo(
             run_id=run_id,
             run_key=f"{self.install_id}:{run_id}",
@@ -216,53 +251,53 @@ class Runner(Generic[DepsT]):
             category=row.category,
             confidence=row.confidence,
         )
-        state = _RunState(info=info, step_index=int(row.step_index), attempt=int(row.attempt))
+        state = _RunState(
+            info=info, step_index=int(row.step_index), attempt=int(row.attempt), outcome=row.outcome
+        )
         for cp in checkpoints:
-            expected = self.workflow.steps[cp.step_index].name if cp.step_index < len(self.workflow.steps) else None
+            expected = (
+                self.workflow.steps[cp.step_index].name if cp.step_index < len(self.workflow.steps) else None
+            )
             if expected != cp.step_name:
                 raise _WorkflowMismatch(run_id, cp.step_index, cp.step_name, expected)
             state.outputs[cp.step_name] = cp.output
         return state
 
     def _drive(self, state: _RunState, stats: RunnerStats) -> None:
-        conn: Connection | None = None
-        grouped = 0
+        group: _Group | None = None
         try:
             while True:
-                index = state.step_index
-                if index >= len(self.workflow.steps):
-                    conn = conn or self._begin()
-                    self._complete(conn, state, outcome=None)
-                    self._commit(conn)
-                    conn = None
+                if state.step_index >= len(self.workflow.steps):
+                    group = group or self._open_group(state)
+                    self._finish_run(group, state, outcome=None)
                     stats.completed += 1
+                    self._flush(group, state)
                     return
-                step = self.workflow.steps[index]
-                if conn is not None and (not step.local or grouped >= MAX_GROUPED_STEPS):
-                    self._commit(conn)
-                    conn, grouped = None, 0
+                step = self.workflow.steps[state.step_index]
+                if group is not None and (not step.local or len(group.checkpoints) >= MAX_GROUPED_STEPS):
+                    self._flush(group, state)
+                    group = None
                 try:
                     result = self._execute(step, state)
-                except Exception as exc:
-                    if conn is not None:
-                        self._commit(conn)
-                        conn = None
+                except Exception as exc:  # noqa: BLE001 - every step failure is recorded, none is lost
+                    if group is not None:
+                        self._flush(group, state)
+                        group = None
                     self._record_failure(state, step, exc, stats)
                     return
-                conn = conn or self._begin()
-                self._checkpoint(conn, state, step, result)
+                group = group or self._open_group(state)
+                self._record_step(group, state, step, result)
                 stats.steps += 1
-                grouped += 1
-                ended = self._after_step(conn, state, result, stats)
+                ended = self._after_step(group, state, result, stats)
                 if ended or not (self.group_local_steps and step.local):
-                    self._commit(conn)
-                    conn, grouped = None, 0
+                    self._flush(group, state)
+                    group = None
                 if ended:
                     return
         finally:
-            if conn is not None:
-                conn.rollback()
-                conn.close()
+            if group is not None:
+                group.conn.rollback()
+                group.conn.close()
 
     # --- executing a step ----------------------------------------------------------------------
 
@@ -289,113 +324,125 @@ class Runner(Generic[DepsT]):
         except concurrent.futures.TimeoutError as exc:
             raise StepTimeoutError(f"step {step.name} took longer than {step.timeout_s:g} s") from exc
 
-    def _begin(self) -> Connection:
+    # --- recording results: one transaction per group of steps ---------------------------------
+
+    def _open_group(self, state: _RunState) -> _Group:
         conn = self.db.engine.connect().execution_options(inbox_triage_write=True)
         conn.begin()
-        return conn
+        return _Group(conn=conn, start_index=state.step_index)
 
-    @staticmethod
-    def _commit(conn: Connection) -> None:
-        conn.commit()
-        conn.close()
+    def _record_step(self, group: _Group, state: _RunState, step: Step[DepsT], result: StepResult) -> None:
+        """Apply the step's local writes now; queue its checkpoint, audit events and run columns."""
+        for key in result.run_updates:
+            if key not in _UPDATABLE:
+                raise ValueError(f"step {step.name} may not set run column {key!r}")
+        if result.apply is not None:
+            result.apply(group.conn)
+        group.checkpoints.append(
+            {
+                "run_id": state.info.run_id,
+                "step_index": state.step_index,
+                "step_name": step.name,
+                "output": result.output,
+                "attempts": state.attempt + 1,
+                "finished_at": self.now(),
+            }
+        )
+        group.events.extend(
+            result.events
+            or [
+                NewAuditEvent(
+                    action=f"step.{step.name}",
+                    outcome="ok",
+                    run_id=str(state.info.run_id),
+                    email_ref=state.info.email_ref,
+                )
+            ]
+        )
+        group.values.update(result.run_updates)
+        state.outputs[step.name] = result.output
+        state.step_index += 1
+        state.attempt = 0
+        if "category" in result.run_updates or "confidence" in result.run_updates:
+            state.info = _with_classification(state.info, result.run_updates)
+        if "outcome" in result.run_updates:
+            state.outcome = result.run_updates["outcome"]
 
-    def _checkpoint(self, conn: Connection, state: _RunState, step: Step[DepsT], result: StepResult) -> None:
+    def _flush(self, group: _Group, state: _RunState) -> None:
+        """Fence on the lease, write the queued checkpoints, run columns and audit events; commit."""
         now = self.now()
         values: dict[str, Any] = {
-            "step_index": state.step_index + 1,
-            "step_name": step.name,
+            "step_index": state.step_index,
+            "step_name": self.workflow.steps[state.step_index - 1].name if state.step_index else None,
             "attempt": 0,
             "error": None,
             "error_kind": None,
             "next_attempt_at": None,
             "updated_at": now,
             "lease_expires_at": now + timedelta(seconds=self.lease_s),
+            **group.values,
         }
-        for key, value in result.run_updates.items():
-            if key not in _UPDATABLE:
-                raise ValueError(f"step {step.name} may not set run column {key!r}")
-            values[key] = value
-        fenced = conn.execute(
-            update(_R)
-            .where(_R.c.id == state.info.run_id, _R.c.lease_owner == self.owner, _R.c.step_index == state.step_index)
-            .values(**values)
-        )
-        if fenced.rowcount != 1:
-            raise LeaseLostError(f"run {state.info.run_id}: lease lost before step {step.name} was recorded")
-        conn.execute(
-            insert(_C).values(
-                run_id=state.info.run_id,
-                step_index=state.step_index,
-                step_name=step.name,
-                output=result.output,
-                attempts=state.attempt + 1,
-                finished_at=now,
+        conn = group.conn
+        try:
+            fenced = conn.execute(
+                _FENCE,
+                {"b_run": state.info.run_id, "b_owner": self.owner, "b_index": group.start_index, **values},
             )
-        )
-        if result.apply is not None:
-            result.apply(conn)
-        events = result.events or [
-            NewAuditEvent(action=f"step.{step.name}", outcome="ok", run_id=str(state.info.run_id),
-                          email_ref=state.info.email_ref)
-        ]
-        audit_repo.append(conn, events, now=now)
-        state.outputs[step.name] = result.output
-        state.step_index += 1
-        state.attempt = 0
-        if "category" in result.run_updates or "confidence" in result.run_updates:
-            state.info = _with_classification(state.info, result.run_updates)
+            if fenced.rowcount != 1:
+                raise LeaseLostError(f"run {state.info.run_id}: lease lost before its steps were recorded")
+            if group.checkpoints:
+                conn.execute(_INSERT_CHECKPOINT, group.checkpoints)
+            audit_repo.append(conn, group.events, now=now)
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        finally:
+            conn.close()
 
-    def _after_step(self, conn: Connection, state: _RunState, result: StepResult, stats: RunnerStats) -> bool:
-        """Apply a wait, a finish or a quarantine; return whether the run stops here."""
-        run_id = state.info.run_id
+    def _after_step(self, group: _Group, state: _RunState, result: StepResult, stats: RunnerStats) -> bool:
+        """Queue a wait, a finish or a quarantine; return whether the run stops here."""
         now = self.now()
+        released = {"lease_owner": None, "lease_expires_at": None}
         if result.quarantine is not None:
-            conn.execute(
-                update(_R).where(_R.c.id == run_id).values(
-                    state=RunState.QUARANTINED.value, error=result.quarantine, error_kind="quarantined",
-                    finished_at=now, lease_owner=None, lease_expires_at=None, outcome="quarantined",
-                )
+            group.values.update(
+                state=RunState.QUARANTINED.value,
+                error=result.quarantine,
+                error_kind="quarantined",
+                finished_at=now,
+                outcome="quarantined",
+                **released,
             )
             stats.quarantined += 1
             return True
         if result.finish is not None:
-            self._complete(conn, state, outcome=result.finish)
+            self._finish_run(group, state, outcome=result.finish)
             stats.completed += 1
             return True
         if result.wait is not None:
-            conn.execute(
-                update(_R).where(_R.c.id == run_id).values(
-                    state=RunState.WAITING_REVIEW.value, waiting_since=now, lease_owner=None, lease_expires_at=None,
-                )
-            )
+            group.values.update(state=RunState.WAITING_REVIEW.value, waiting_since=now, **released)
             stats.waiting += 1
             return True
         if state.step_index >= len(self.workflow.steps):
-            self._complete(conn, state, outcome=None)
+            self._finish_run(group, state, outcome=None)
             stats.completed += 1
             return True
         return False
 
-    def _complete(self, conn: Connection, state: _RunState, *, outcome: str | None) -> None:
-        now = self.now()
-        values: dict[str, Any] = {
-            "state": RunState.COMPLETED.value,
-            "finished_at": now,
-            "updated_at": now,
-            "lease_owner": None,
-            "lease_expires_at": None,
-            "error": None,
-            "error_kind": None,
-        }
+    def _finish_run(self, group: _Group, state: _RunState, *, outcome: str | None) -> None:
+        group.values.update(
+            state=RunState.COMPLETED.value, finished_at=self.now(), lease_owner=None, lease_expires_at=None
+        )
         if outcome is not None:
-            values["outcome"] = outcome
-        conn.execute(update(_R).where(_R.c.id == state.info.run_id).values(**values))
-        final = outcome or conn.execute(select(_R.c.outcome).where(_R.c.id == state.info.run_id)).scalar_one()
-        audit_repo.append(
-            conn,
-            [NewAuditEvent(action="run.completed", outcome=str(final or "done"), run_id=str(state.info.run_id),
-                           email_ref=state.info.email_ref)],
-            now=now,
+            group.values["outcome"] = outcome
+            state.outcome = outcome
+        group.events.append(
+            NewAuditEvent(
+                action="run.completed",
+                outcome=str(state.outcome or "done"),
+                run_id=str(state.info.run_id),
+                email_ref=state.info.email_ref,
+            )
         )
 
     # --- failures ------------------------------------------------------------------------------
@@ -404,15 +451,35 @@ class Runner(Generic[DepsT]):
         now = self.now()
         with self.db.write() as conn:
             conn.execute(
-                update(_R).where(_R.c.id == run_id, _R.c.lease_owner == self.owner).values(
-                    state=RunState.FAILED.value, error=message, error_kind=ErrorKind.PERMANENT.value,
-                    updated_at=now, finished_at=now, lease_owner=None, lease_expires_at=None)
+                update(_R)
+                .where(_R.c.id == run_id, _R.c.lease_owner == self.owner)
+                .values(
+                    state=RunState.FAILED.value,
+                    error=message,
+                    error_kind=ErrorKind.PERMANENT.value,
+                    updated_at=now,
+                    finished_at=now,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                )
             )
-            audit_repo.append(conn, [NewAuditEvent(action="run.failed", outcome="failed", run_id=str(run_id),
-                                                   detail={"error_kind": "workflow_changed"})], now=now)
+            audit_repo.append(
+                conn,
+                [
+                    NewAuditEvent(
+                        action="run.failed",
+                        outcome="failed",
+                        run_id=str(run_id),
+                        detail={"error_kind": "workflow_changed"},
+                    )
+                ],
+                now=now,
+            )
         stats.failed += 1
 
-    def _record_failure(self, state: _RunState, step: Step[DepsT], exc: BaseException, stats: RunnerStats) -> None:
+    def _record_failure(
+        self, state: _RunState, step: Step[DepsT], exc: BaseException, stats: RunnerStats
+    ) -> None:
         kind = classify_error(exc)
         if isinstance(exc, LeaseLostError):
             raise exc
@@ -453,8 +520,15 @@ class Runner(Generic[DepsT]):
                 raise LeaseLostError(f"run {state.info.run_id}: lease lost while recording a failure")
             audit_repo.append(
                 conn,
-                [NewAuditEvent(action=action, outcome=outcome, run_id=str(state.info.run_id),
-                               email_ref=state.info.email_ref, detail=detail)],
+                [
+                    NewAuditEvent(
+                        action=action,
+                        outcome=outcome,
+                        run_id=str(state.info.run_id),
+                        email_ref=state.info.email_ref,
+                        detail=detail,
+                    )
+                ],
                 now=now,
             )
 

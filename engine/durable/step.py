@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from engine.storage.db import Database
 
 DepsT = TypeVar("DepsT")
-DepsT_contra = TypeVar("DepsT_contra", contravariant=True)
 
 
 @dataclass(frozen=True)
@@ -73,7 +72,7 @@ class StepResult:
     quarantine: str | None = None
 
 
-class Step(Protocol[DepsT_contra]):
+class Step(Protocol[DepsT]):
     """One step of a workflow.
 
     ``local`` steps only touch this machine's database, so the runner may checkpoint several of
@@ -101,7 +100,7 @@ class Step(Protocol[DepsT_contra]):
         """Attempts and backoff for this step."""
         ...
 
-    def execute(self, ctx: StepContext[DepsT_contra]) -> StepResult:
+    def execute(self, ctx: StepContext[DepsT]) -> StepResult:
         """Do the step's work and describe its local effects."""
         ...
 

@@ -16,13 +16,14 @@ from sqlalchemy import Connection, func, insert, select
 
 from engine.audit.chain import seal
 from engine.audit.event import GENESIS_HASH, AuditEvent, NewAuditEvent
-from engine.storage.models import AuditAnchor, AuditEventRow
+from engine.storage.db import TRANSACTION_CACHE_KEYS
+from engine.storage.models import AuditEventRow, table_of
 from engine.storage.types import utcnow
 
 #: Arbitrary constant naming the advisory lock that serialises audit appends on PostgreSQL.
 _PG_AUDIT_LOCK = 0x1A0D17
 
-_T = AuditEventRow.__table__
+_T = table_of(AuditEventRow)
 
 
 @dataclass(frozen=True)
@@ -33,21 +34,39 @@ class AuditHead:
     hash: str
 
 
+_HEAD_QUERY = select(_T.c.seq, _T.c.hash).order_by(_T.c.seq.desc()).limit(1)
+_INSERT = insert(_T)
+_LOCK = select(func.pg_advisory_xact_lock(_PG_AUDIT_LOCK))
+
+#: ``Connection.info`` key of the head this transaction last wrote (it holds the writer lock).
+_HEAD_CACHE = "audit_head"
+TRANSACTION_CACHE_KEYS.add(_HEAD_CACHE)
+
+
 def head(conn: Connection) -> AuditHead | None:
     """The chain's head, or None when the log is empty."""
-    row = conn.execute(select(_T.c.seq, _T.c.hash).order_by(_T.c.seq.desc()).limit(1)).first()
+    row = conn.execute(_HEAD_QUERY).first()
     if row is None:
         return None
     return AuditHead(seq=int(row.seq), hash=str(row.hash))
 
 
-def append(conn: Connection, events: Sequence[NewAuditEvent], *, now: datetime | None = None) -> list[AuditEvent]:
-    """Chain and insert ``events`` in the caller's transaction; return them sealed."""
+def append(
+    conn: Connection, events: Sequence[NewAuditEvent], *, now: datetime | None = None
+) -> list[AuditEvent]:
+    """Chain and insert ``events`` in the caller's transaction; return them sealed.
+
+    The first append of a transaction takes the appenders' lock (PostgreSQL) and reads the head;
+    later appends in the same transaction reuse the head they wrote (nobody else can append
+    while this transaction holds the lock).
+    """
     if not events:
         return []
-    if conn.dialect.name == "postgresql":
-        conn.execute(select(func.pg_advisory_xact_lock(_PG_AUDIT_LOCK)))
-    current = head(conn)
+    current: AuditHead | None = conn.info.get(_HEAD_CACHE)
+    if current is None:
+        if conn.dialect.name == "postgresql":
+            conn.execute(_LOCK)
+        current = head(conn)
     seq = current.seq if current else 0
     prev = current.hash if current else GENESIS_HASH
     ts = now or utcnow()
@@ -57,7 +76,8 @@ def append(conn: Connection, events: Sequence[NewAuditEvent], *, now: datetime |
         chained = seal(event, seq=seq, ts=ts, prev_hash=prev)
         sealed.append(chained)
         prev = chained.hash
-    conn.execute(insert(_T), [to_row(e) for e in sealed])
+    conn.execute(_INSERT, [to_row(e) for e in sealed])
+    conn.info[_HEAD_CACHE] = AuditHead(seq=seq, hash=prev)
     return sealed
 
 
@@ -130,10 +150,3 @@ def seq_range_for_time(conn: Connection, since: str | None, until: str | None) -
     if row is None or row[0] is None:
         return None
     return int(row[0]), int(row[1])
-
-
-def latest_anchor(conn: Connection) -> AuditAnchor | None:
-    """The newest signed anchor, if any (as an ORM-free row mapping)."""
-    t = AuditAnchor.__table__
-    row = conn.execute(select(t).order_by(t.c.id.desc()).limit(1)).first()
-    return row  # type: ignore[return-value]

@@ -25,6 +25,9 @@ BUSY_TIMEOUT_MS = 10_000
 
 _WRITE_OPTION = "inbox_triage_write"
 
+#: ``Connection.info`` keys whose values are only valid inside the current transaction.
+TRANSACTION_CACHE_KEYS: set[str] = set()
+
 
 def sqlite_url(path: Path) -> str:
     """SQLAlchemy URL of a SQLite database file."""
@@ -75,6 +78,11 @@ class Database:
         self.is_postgres = self.engine.dialect.name == "postgresql"
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+
+        @event.listens_for(self.engine, "begin")
+        def _forget_transaction_caches(connection: Connection) -> None:
+            for key in TRANSACTION_CACHE_KEYS:
+                connection.info.pop(key, None)
 
     @contextmanager
     def write(self) -> Iterator[Connection]:

@@ -7,7 +7,7 @@ Times are aware UTC datetimes (:class:`UTCDateTime`); JSON columns are compact t
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -18,6 +18,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     text,
 )
@@ -227,8 +228,9 @@ class AuditEventRow(Base):
 
     __tablename__ = "audit_events"
 
-    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                     autoincrement=False)
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    )
     ts: Mapped[str] = mapped_column(String(32))
     run_id: Mapped[str | None] = mapped_column(String(64))
     email_ref: Mapped[str | None] = mapped_column(String(998))
@@ -309,3 +311,8 @@ class TokenUsage(Base):
     calls: Mapped[int] = mapped_column(Integer, default=0)
     input_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
     output_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table of a model, typed as a Table (``__table__`` is typed as a FromClause)."""
+    return cast(Table, model.__table__)

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from engine.durable.step import StepContext
 from engine.errors import InvalidStateError
 from engine.mail.model import Address, Attachment, ParsedEmail
-from engine.storage.models import EmailContent
+from engine.storage.models import EmailContent, table_of
 
-_EC = EmailContent.__table__
+_EC = table_of(EmailContent)
 
 _PARSED = "parsed_email"
 _RAW = "raw"
@@ -98,7 +98,9 @@ def parsed_email(ctx: StepContext[Any]) -> ParsedEmail:
     if isinstance(cached, ParsedEmail):
         return cached
     with ctx.db.read() as conn:
-        data = conn.execute(select(_EC.c.parsed).where(_EC.c.email_id == ctx.run.email_id)).scalar_one_or_none()
+        data = conn.execute(
+            select(_EC.c.parsed).where(_EC.c.email_id == ctx.run.email_id)
+        ).scalar_one_or_none()
     if not isinstance(data, dict):
         raise InvalidStateError(f"run {ctx.run.run_id}: the parsed message is no longer stored (purged)")
     email = parsed_from_json(data)

@@ -33,11 +33,16 @@ def cmd_demo(ctx: CommandContext) -> int:
     states = summary["states"]
     assert isinstance(states, dict)
     print(f"Demo profile: {profile.root}")
-    print(f"Triaged the demo mailbox: {states.get('waiting_review', 0)} waiting for review, "
-          f"{states.get('completed', 0)} closed without a reply, {states.get('quarantined', 0)} quarantined, "
-          f"{states.get('failed', 0)} failed.")
+    print(
+        f"Triaged the demo mailbox: {states.get('waiting_review', 0)} waiting for review, "
+        f"{states.get('completed', 0)} closed without a reply, {states.get('quarantined', 0)} quarantined, "
+        f"{states.get('failed', 0)} failed."
+    )
     print("Next steps:")
     print(f"  inbox-triage --profile {profile.root} queue list")
-    print(f"  inbox-triage --profile {profile.root} queue approve ITEM   # the reply lands in {profile.outbox_dir}")
+    print(
+        f"  inbox-triage --profile {profile.root} queue approve ITEM"
+        f"   # the reply lands in {profile.outbox_dir}"
+    )
     print(f"  inbox-triage --profile {profile.root} audit verify")
     return 0

@@ -52,8 +52,13 @@ def cmd_classify(ctx: CommandContext) -> int:
         raise ConfigurationError(f"cannot read {ctx.args.file}: {exc.strerror}") from exc
     result = ctx.service.classify_raw(raw)
     if ctx.args.json:
-        print_json({"category": result.category, "confidence": round(result.confidence, 4),
-                    "reasons": list(result.reasons)})
+        print_json(
+            {
+                "category": result.category,
+                "confidence": round(result.confidence, 4),
+                "reasons": list(result.reasons),
+            }
+        )
     else:
         print(f"{result.category} ({result.confidence:.0%}): " + "; ".join(result.reasons))
     return 0
@@ -65,8 +70,10 @@ def cmd_policy_list(ctx: CommandContext) -> int:
     if ctx.args.json:
         print_json([policy_json(p) for p in policies])
     else:
-        print_table(["CATEGORY", "MODE", "THRESHOLD"],
-                    [[p.category, p.mode, p.threshold if p.mode == "auto_send" else None] for p in policies])
+        print_table(
+            ["CATEGORY", "MODE", "THRESHOLD"],
+            [[p.category, p.mode, p.threshold if p.mode == "auto_send" else None] for p in policies],
+        )
     return 0
 
 
@@ -79,10 +86,14 @@ def cmd_policy_set(ctx: CommandContext) -> int:
         raise ConfigurationError("--threshold only applies with --auto-send")
     service = ctx.service
     current = service.settings.policies()[args.category]
-    updated = replace(current, mode=args.mode, threshold=args.threshold if args.threshold is not None
-                      else current.threshold)
+    updated = replace(
+        current, mode=args.mode, threshold=args.threshold if args.threshold is not None else current.threshold
+    )
     service.settings.save_policy(updated, actor=service.actor())
-    print(f"{args.category}: {updated.mode}" + (f" at ≥ {updated.threshold:g}" if updated.mode == "auto_send" else ""))
+    print(
+        f"{args.category}: {updated.mode}"
+        + (f" at ≥ {updated.threshold:g}" if updated.mode == "auto_send" else "")
+    )
     return 0
 
 
@@ -92,8 +103,10 @@ def cmd_contacts(ctx: CommandContext) -> int:
     if ctx.args.json:
         print_json([contact_json(c) for c in contacts])
     else:
-        print_table(["EMAIL", "NAME", "COMPANY", "ACTIVITIES", "LAST SEEN"],
-                    [[c.email, c.name, c.company, c.activity_count, c.last_seen] for c in contacts])
+        print_table(
+            ["EMAIL", "NAME", "COMPANY", "ACTIVITIES", "LAST SEEN"],
+            [[c.email, c.name, c.company, c.activity_count, c.last_seen] for c in contacts],
+        )
     return 0
 
 
@@ -103,6 +116,8 @@ def cmd_activities(ctx: CommandContext) -> int:
     if ctx.args.json:
         print_json([activity_json(a) for a in activities])
     else:
-        print_table(["RUN", "CONTACT", "CATEGORY", "SUMMARY", "WHEN"],
-                    [[a.run_id, a.contact_email, a.category, a.summary, a.occurred_at] for a in activities])
+        print_table(
+            ["RUN", "CONTACT", "CATEGORY", "SUMMARY", "WHEN"],
+            [[a.run_id, a.contact_email, a.category, a.summary, a.occurred_at] for a in activities],
+        )
     return 0

@@ -45,8 +45,10 @@ def cmd_list(ctx: CommandContext) -> int:
     if ctx.args.json:
         print_json([run_json(r) for r in items])
     else:
-        print_table(["ITEM", "CATEGORY", "CONF", "FROM", "SUBJECT", "WAITING SINCE"],
-                    [[r.run_id, r.category, r.confidence, r.sender, r.subject, r.waiting_since] for r in items])
+        print_table(
+            ["ITEM", "CATEGORY", "CONF", "FROM", "SUBJECT", "WAITING SINCE"],
+            [[r.run_id, r.category, r.confidence, r.sender, r.subject, r.waiting_since] for r in items],
+        )
     return 0
 
 
@@ -62,7 +64,10 @@ def cmd_show(ctx: CommandContext) -> int:
     print(item.body_text or "(content purged)")
     print("\nWhy: " + "; ".join(item.reasons))
     if item.draft:
-        print(f"\n--- Draft to {', '.join(item.draft.to)} ---\nSubject: {item.draft.subject}\n\n{item.draft.body}")
+        print(
+            f"\n--- Draft to {', '.join(item.draft.to)} ---\n"
+            f"Subject: {item.draft.subject}\n\n{item.draft.body}"
+        )
     return 0
 
 
@@ -84,7 +89,9 @@ def cmd_approve(ctx: CommandContext) -> int:
     if run.outcome == "sent":
         print(f"Approved and sent item {run.run_id}.")
     else:
-        print(f"Approved item {run.run_id}; it is now {run.state}" + (f" ({run.error})" if run.error else "."))
+        print(
+            f"Approved item {run.run_id}; it is now {run.state}" + (f" ({run.error})" if run.error else ".")
+        )
     return 0
 
 

@@ -19,7 +19,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     """Register the commands of this module."""
     run = sub.add_parser("run", help="ingest new mail and process every run as far as it can go")
     run.add_argument("--once", action="store_true", required=True, help="one pass, then exit")
-    run.add_argument("--source", help="demo | eml:DIR | maildir:DIR | mbox:FILE (default: configured accounts)")
+    run.add_argument(
+        "--source", help="demo | eml:DIR | maildir:DIR | mbox:FILE (default: configured accounts)"
+    )
     run.add_argument("--workers", type=int, default=1, help="runs processed in parallel (default 1)")
     run.add_argument("--json", action="store_true", help="print a JSON summary")
     run.set_defaults(handler=cmd_run_once)
@@ -30,7 +32,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     runs = sub.add_parser("runs", help="list and retry runs")
     runs_sub = runs.add_subparsers(dest="runs_command", required=True)
     lst = runs_sub.add_parser("list", help="list runs, newest first")
-    lst.add_argument("--state", choices=ALL_STATES, action="append", help="only runs in this state (repeatable)")
+    lst.add_argument(
+        "--state", choices=ALL_STATES, action="append", help="only runs in this state (repeatable)"
+    )
     lst.add_argument("--limit", type=int, default=100)
     lst.add_argument("--offset", type=int, default=0)
     lst.add_argument("--json", action="store_true")
@@ -60,8 +64,9 @@ def run_pass(service: TriageService, source_spec: str | None, workers: int) -> d
     return summary_json(ingest, stats.__dict__, counts.counts, errors)
 
 
-def summary_json(ingest: IngestReport, runner: dict[str, int], states: dict[str, int],
-                 errors: dict[str, str]) -> dict[str, object]:
+def summary_json(
+    ingest: IngestReport, runner: dict[str, int], states: dict[str, int], errors: dict[str, str]
+) -> dict[str, object]:
     """The ``run --once --json`` shape."""
     return {
         "ingested": {"fetched": ingest.fetched, "new_runs": ingest.new_runs, "duplicates": ingest.duplicates},
@@ -79,8 +84,10 @@ def cmd_run_once(ctx: CommandContext) -> int:
     else:
         ingested = summary["ingested"]
         assert isinstance(ingested, dict)
-        print(f"Fetched {ingested['fetched']} message(s): {ingested['new_runs']} new, "
-              f"{ingested['duplicates']} already known.")
+        print(
+            f"Fetched {ingested['fetched']} message(s): {ingested['new_runs']} new, "
+            f"{ingested['duplicates']} already known."
+        )
         states = summary["states"]
         assert isinstance(states, dict)
         print("Runs by state: " + ", ".join(f"{k} {v}" for k, v in states.items()))
@@ -96,8 +103,11 @@ def cmd_serve(ctx: CommandContext) -> int:
     service = ctx.service
     service.resume()
     stop = threading.Event()
-    scheduler = PollScheduler(lambda: service.poll(stop=stop), service.settings.schedule,
-                              on_polled=lambda r: print(f"polled: {getattr(r, 'ingest', None)}", flush=True))
+    scheduler = PollScheduler(
+        lambda: service.poll(stop=stop),
+        service.settings.schedule,
+        on_polled=lambda r: print(f"polled: {getattr(r, 'ingest', None)}", flush=True),
+    )
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
         stop.set()
@@ -105,8 +115,11 @@ def cmd_serve(ctx: CommandContext) -> int:
     previous = {s: signal.signal(s, _stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         scheduler.start()
-        print(f"Serving profile {service.profile.root}; polling every "
-              f"{service.settings.schedule().poll_minutes} min. Stop with Ctrl+C.", flush=True)
+        print(
+            f"Serving profile {service.profile.root}; polling every "
+            f"{service.settings.schedule().poll_minutes} min. Stop with Ctrl+C.",
+            flush=True,
+        )
         stop.wait()
         print("Stopping: waiting for the current poll to finish...", flush=True)
         scheduler.shutdown(wait=True)
@@ -122,8 +135,10 @@ def cmd_runs_list(ctx: CommandContext) -> int:
     if ctx.args.json:
         print_json([run_json(r) for r in runs])
     else:
-        print_table(["RUN", "STATE", "CATEGORY", "CONF", "FROM", "SUBJECT", "ERROR"],
-                    [[r.run_id, r.state, r.category, r.confidence, r.sender, r.subject, r.error] for r in runs])
+        print_table(
+            ["RUN", "STATE", "CATEGORY", "CONF", "FROM", "SUBJECT", "ERROR"],
+            [[r.run_id, r.state, r.category, r.confidence, r.sender, r.subject, r.error] for r in runs],
+        )
     return 0
 
 

@@ -71,11 +71,13 @@ def cmd_set(ctx: CommandContext) -> int:
     names = [f.name for f in dataclasses.fields(section)]
     if field_name not in names:
         raise ConfigurationError(f"{section_name} has no field {field_name!r}; fields: {', '.join(names)}")
-    updated = dataclasses.replace(section, **{field_name: _coerce(getattr(section, field_name), ctx.args.value,
-                                                                   ctx.args.key)})
+    updated = dataclasses.replace(
+        section, **{field_name: _coerce(getattr(section, field_name), ctx.args.value, ctx.args.key)}
+    )
     store = ctx.service.settings
     actor = store.office().user_name
     {"office": store.save_office, "retention": store.save_retention, "schedule": store.save_schedule}[
-        section_name](updated, actor=actor)
+        section_name
+    ](updated, actor=actor)
     print(f"{ctx.args.key} = {getattr(updated, field_name)!r}")
     return 0

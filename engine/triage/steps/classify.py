@@ -6,8 +6,8 @@ from typing import Any
 
 from engine.audit.event import NewAuditEvent
 from engine.categories import Category, DataCategory
-from engine.classify.result import Classification
 from engine.classify.model import ClassifierInput
+from engine.classify.result import Classification
 from engine.durable.step import StepContext, StepResult
 from engine.triage.deps import TriageDeps
 from engine.triage.email_data import parsed_email
@@ -37,7 +37,11 @@ class ClassifyStep(LocalStep):
 
 
 def classification_result(
-    ctx: StepContext[Any], result: Classification, *, flags: list[str], extra_events: list[NewAuditEvent] | None = None
+    ctx: StepContext[Any],
+    result: Classification,
+    *,
+    flags: list[str],
+    extra_events: list[NewAuditEvent] | None = None,
 ) -> StepResult:
     """The step result for a final classification (shared by the offline and the AI paths)."""
     return StepResult(
@@ -61,10 +65,17 @@ def classification_result(
                 outcome=result.category,
                 run_id=str(ctx.run.run_id),
                 email_ref=ctx.run.email_ref,
-                data_categories=(DataCategory.SUBJECT.value, DataCategory.MESSAGE_BODY.value,
-                                 DataCategory.EMAIL_ADDRESS.value),
-                detail={"category": result.category, "confidence_permille": permille(result.confidence),
-                        "source": result.source, "flags": flags},
+                data_categories=(
+                    DataCategory.SUBJECT.value,
+                    DataCategory.MESSAGE_BODY.value,
+                    DataCategory.EMAIL_ADDRESS.value,
+                ),
+                detail={
+                    "category": result.category,
+                    "confidence_permille": permille(result.confidence),
+                    "source": result.source,
+                    "flags": flags,
+                },
             ),
         ],
     )

@@ -30,6 +30,13 @@ class CloseStep:
         return StepResult(
             output={"outcome": outcome},
             run_updates={"outcome": outcome},
-            events=[NewAuditEvent(action="mailbox.marked_processed", outcome="ok", run_id=str(ctx.run.run_id),
-                                  email_ref=ctx.run.email_ref, destination=destination)],
+            events=[
+                NewAuditEvent(
+                    action="mailbox.marked_processed",
+                    outcome="ok",
+                    run_id=str(ctx.run.run_id),
+                    email_ref=ctx.run.email_ref,
+                    destination=destination,
+                )
+            ],
         )

@@ -16,8 +16,12 @@ from engine.triage.deps import TriageDeps
 from engine.triage.email_data import parsed_email
 from engine.triage.steps.base import RemoteStep
 
-_CRM_DATA = (DataCategory.EMAIL_ADDRESS.value, DataCategory.NAME.value, DataCategory.CLASSIFICATION.value,
-             DataCategory.SUBJECT.value)
+_CRM_DATA = (
+    DataCategory.EMAIL_ADDRESS.value,
+    DataCategory.NAME.value,
+    DataCategory.CLASSIFICATION.value,
+    DataCategory.SUBJECT.value,
+)
 
 
 class CrmStep:
@@ -43,27 +47,55 @@ class CrmStep:
         events: list[NewAuditEvent] = []
         remote_ref: dict[str, Any] | None = None
         if self._remote is not None and sender_email:
-            remote_ref = self._log_remote(ctx, self._remote, email_address=sender_email, name=sender_name,
-                                          category=category, summary=summary, subject=email.subject)
-            events.append(NewAuditEvent(
-                action="crm.remote_logged", outcome="ok", actor=f"provider:{self._remote.name}",
-                run_id=str(run_id), email_ref=ctx.run.email_ref, data_categories=_CRM_DATA,
-                destination=self._remote.destination, detail={"crm": self._remote.name,
-                                                              "external_id": str(remote_ref["external_id"])[:200]},
-            ))
+            remote_ref = self._log_remote(
+                ctx,
+                self._remote,
+                email_address=sender_email,
+                name=sender_name,
+                category=category,
+                summary=summary,
+                subject=email.subject,
+            )
+            events.append(
+                NewAuditEvent(
+                    action="crm.remote_logged",
+                    outcome="ok",
+                    actor=f"provider:{self._remote.name}",
+                    run_id=str(run_id),
+                    email_ref=ctx.run.email_ref,
+                    data_categories=_CRM_DATA,
+                    destination=self._remote.destination,
+                    detail={"crm": self._remote.name, "external_id": str(remote_ref["external_id"])[:200]},
+                )
+            )
 
         def apply(conn: Connection) -> None:
             if not sender_email:
                 return
             contact_id = upsert_contact(conn, email=sender_email, name=sender_name, seen_at=occurred)
-            add_activity(conn, run_id=run_id, contact_id=contact_id, category=category, summary=summary,
-                         occurred_at=occurred, remote=remote_ref)
+            add_activity(
+                conn,
+                run_id=run_id,
+                contact_id=contact_id,
+                category=category,
+                summary=summary,
+                occurred_at=occurred,
+                remote=remote_ref,
+            )
 
-        events.append(NewAuditEvent(
-            action="crm.logged", outcome="ok" if sender_email else "skipped_no_sender", run_id=str(run_id),
-            email_ref=ctx.run.email_ref, data_categories=_CRM_DATA if sender_email else (), destination=LOCAL,
-        ))
-        return StepResult(output={"logged": bool(sender_email), "remote": remote_ref}, apply=apply, events=events)
+        events.append(
+            NewAuditEvent(
+                action="crm.logged",
+                outcome="ok" if sender_email else "skipped_no_sender",
+                run_id=str(run_id),
+                email_ref=ctx.run.email_ref,
+                data_categories=_CRM_DATA if sender_email else (),
+                destination=LOCAL,
+            )
+        )
+        return StepResult(
+            output={"logged": bool(sender_email), "remote": remote_ref}, apply=apply, events=events
+        )
 
     def _log_remote(self, ctx: StepContext[TriageDeps], crm: CrmClient, **fields: str) -> dict[str, Any]:
         activity = CrmActivity(

@@ -10,12 +10,12 @@ from engine.categories import NO_REPLY_CATEGORIES, DataCategory
 from engine.durable.step import StepContext, StepResult
 from engine.mail.model import ParsedEmail
 from engine.mail.reply import reply_subject
-from engine.storage.models import Draft
+from engine.storage.models import Draft, table_of
 from engine.triage.deps import TriageDeps
 from engine.triage.email_data import parsed_email
 from engine.triage.steps.base import LocalStep
 
-_D = Draft.__table__
+_D = table_of(Draft)
 
 
 def reference_for(run_id: int) -> str:
@@ -42,9 +42,18 @@ class DraftStep(LocalStep):
         recipient = email.reply_address
         if category in NO_REPLY_CATEGORIES or (policy and policy.mode == "no_reply") or recipient is None:
             reason = "no sender address" if recipient is None else "no reply for this category"
-            return StepResult(output={"drafted": False, "reason": reason},
-                              events=[NewAuditEvent(action="draft.skipped", outcome="skipped", run_id=str(ctx.run.run_id),
-                                                    email_ref=ctx.run.email_ref, detail={"reason": reason})])
+            return StepResult(
+                output={"drafted": False, "reason": reason},
+                events=[
+                    NewAuditEvent(
+                        action="draft.skipped",
+                        outcome="skipped",
+                        run_id=str(ctx.run.run_id),
+                        email_ref=ctx.run.email_ref,
+                        detail={"reason": reason},
+                    )
+                ],
+            )
         office = settings.office
         draft = settings.templates.render(
             category,
@@ -63,16 +72,35 @@ class DraftStep(LocalStep):
 
         def apply(conn: Connection) -> None:
             insert = postgresql.insert(_D) if conn.dialect.name == "postgresql" else sqlite.insert(_D)
-            conn.execute(insert.values(
-                run_id=run_id, to_addrs=to, subject=subject, body=draft.body, template=draft.template,
-                source="template", findings=None, created_at=now, updated_at=now,
-            ).on_conflict_do_nothing())
+            conn.execute(
+                insert.values(
+                    run_id=run_id,
+                    to_addrs=to,
+                    subject=subject,
+                    body=draft.body,
+                    template=draft.template,
+                    source="template",
+                    findings=None,
+                    created_at=now,
+                    updated_at=now,
+                ).on_conflict_do_nothing()
+            )
 
         return StepResult(
             output={"drafted": True, "template": draft.template, "source": "template"},
             apply=apply,
-            events=[NewAuditEvent(action="draft.created", outcome="ok", run_id=str(run_id), email_ref=ctx.run.email_ref,
-                                  data_categories=(DataCategory.NAME.value, DataCategory.SUBJECT.value,
-                                                   DataCategory.DRAFT_REPLY.value),
-                                  detail={"template": draft.template, "source": "template"})],
+            events=[
+                NewAuditEvent(
+                    action="draft.created",
+                    outcome="ok",
+                    run_id=str(run_id),
+                    email_ref=ctx.run.email_ref,
+                    data_categories=(
+                        DataCategory.NAME.value,
+                        DataCategory.SUBJECT.value,
+                        DataCategory.DRAFT_REPLY.value,
+                    ),
+                    detail={"template": draft.template, "source": "template"},
+                )
+            ],
         )

@@ -34,7 +34,13 @@ class MinimiseStep(LocalStep):
         text = minimised_body(ctx)
         return StepResult(
             output={"chars": len(text), "removed_chars": max(0, len(original) - len(text))},
-            events=[NewAuditEvent(action="email.minimised", outcome="ok", run_id=str(ctx.run.run_id),
-                                  email_ref=ctx.run.email_ref,
-                                  detail={"kept_chars": len(text), "removed_chars": max(0, len(original) - len(text))})],
+            events=[
+                NewAuditEvent(
+                    action="email.minimised",
+                    outcome="ok",
+                    run_id=str(ctx.run.run_id),
+                    email_ref=ctx.run.email_ref,
+                    detail={"kept_chars": len(text), "removed_chars": max(0, len(original) - len(text))},
+                )
+            ],
         )

@@ -11,12 +11,12 @@ from engine.categories import DataCategory
 from engine.durable.step import StepContext, StepResult
 from engine.mail.model import ParsedEmail
 from engine.mail.parse import parse_message
-from engine.storage.models import Email, EmailContent
+from engine.storage.models import Email, EmailContent, table_of
 from engine.triage.email_data import parsed_to_json, raw_bytes, remember_parsed
 from engine.triage.steps.base import LocalStep
 
-_EM = Email.__table__
-_EC = EmailContent.__table__
+_EM = table_of(Email)
+_EC = table_of(EmailContent)
 
 
 class ParseStep(LocalStep):
@@ -32,8 +32,15 @@ class ParseStep(LocalStep):
             return StepResult(
                 output={"quarantined": True, "reason": result.reason},
                 quarantine=result.reason,
-                events=[NewAuditEvent(action="email.quarantined", outcome="quarantined", run_id=run_id,
-                                      email_ref=ctx.run.email_ref, detail={"reason": result.reason[:300]})],
+                events=[
+                    NewAuditEvent(
+                        action="email.quarantined",
+                        outcome="quarantined",
+                        run_id=run_id,
+                        email_ref=ctx.run.email_ref,
+                        detail={"reason": result.reason[:300]},
+                    )
+                ],
             )
         email = result
         remember_parsed(ctx, email)
@@ -41,7 +48,9 @@ class ParseStep(LocalStep):
 
         def apply(conn: Connection) -> None:
             conn.execute(
-                _EM.update().where(_EM.c.id == email_id).values(
+                _EM.update()
+                .where(_EM.c.id == email_id)
+                .values(
                     sender_email=email.sender.email if email.sender else None,
                     sender_name=email.sender.name if email.sender else None,
                     subject=email.subject,
@@ -49,20 +58,35 @@ class ParseStep(LocalStep):
                 )
             )
             conn.execute(
-                _EC.update().where(_EC.c.email_id == email_id).values(
-                    body_text=email.body_text, body_html=email.body_html, parsed=parsed_to_json(email)
-                )
+                _EC.update()
+                .where(_EC.c.email_id == email_id)
+                .values(body_text=email.body_text, body_html=email.body_html, parsed=parsed_to_json(email))
             )
 
-        categories = [DataCategory.EMAIL_ADDRESS.value, DataCategory.NAME.value, DataCategory.SUBJECT.value,
-                      DataCategory.MESSAGE_BODY.value]
+        categories = [
+            DataCategory.EMAIL_ADDRESS.value,
+            DataCategory.NAME.value,
+            DataCategory.SUBJECT.value,
+            DataCategory.MESSAGE_BODY.value,
+        ]
         if email.attachments:
             categories.append(DataCategory.ATTACHMENT_METADATA.value)
         return StepResult(
-            output={"attachments": len(email.attachments), "html": email.body_html is not None,
-                    "defects": len(email.defects), "auto_submitted": email.auto_submitted},
+            output={
+                "attachments": len(email.attachments),
+                "html": email.body_html is not None,
+                "defects": len(email.defects),
+                "auto_submitted": email.auto_submitted,
+            },
             apply=apply,
-            events=[NewAuditEvent(action="email.parsed", outcome="ok", run_id=run_id, email_ref=ctx.run.email_ref,
-                                  data_categories=tuple(categories),
-                                  detail={"attachments": len(email.attachments), "defects": len(email.defects)})],
+            events=[
+                NewAuditEvent(
+                    action="email.parsed",
+                    outcome="ok",
+                    run_id=run_id,
+                    email_ref=ctx.run.email_ref,
+                    data_categories=tuple(categories),
+                    detail={"attachments": len(email.attachments), "defects": len(email.defects)},
+                )
+            ],
         )

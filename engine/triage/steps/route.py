@@ -13,8 +13,9 @@ AUTO_SEND = "auto_send"
 REVIEW = "review"
 
 
-def decide_route(*, category: str, confidence: float, drafted: bool, flags: list[str],
-                 mode: str, threshold: float) -> tuple[str, str]:
+def decide_route(
+    *, category: str, confidence: float, drafted: bool, flags: list[str], mode: str, threshold: float
+) -> tuple[str, str]:
     """The route and the reason for it. Flags (injection, foreign links) always force review."""
     if category in NO_REPLY_CATEGORIES or mode == "no_reply":
         return CLOSE, f"{category}: labelled and closed without a reply"
@@ -39,7 +40,9 @@ class RouteStep(LocalStep):
         category = ctx.run.category or "other"
         confidence = ctx.run.confidence or 0.0
         policy = ctx.deps.settings().policies.get(category)
-        flags = list(ctx.output_of("classify").get("flags") or []) + list(ctx.output_of("draft").get("flags") or [])
+        flags = list(ctx.output_of("classify").get("flags") or []) + list(
+            ctx.output_of("draft").get("flags") or []
+        )
         route, reason = decide_route(
             category=category,
             confidence=confidence,
@@ -49,8 +52,13 @@ class RouteStep(LocalStep):
             threshold=policy.threshold if policy else 1.0,
         )
         action = {CLOSE: "route.closed", AUTO_SEND: "route.auto_send", REVIEW: "review.queued"}[route]
-        event = NewAuditEvent(action=action, outcome=route, run_id=str(ctx.run.run_id), email_ref=ctx.run.email_ref,
-                              detail={"category": category, "reason": reason})
+        event = NewAuditEvent(
+            action=action,
+            outcome=route,
+            run_id=str(ctx.run.run_id),
+            email_ref=ctx.run.email_ref,
+            detail={"category": category, "reason": reason},
+        )
         output = {"route": route, "reason": reason}
         if route == REVIEW:
             return StepResult(output=output, events=[event], wait="review")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from email.utils import getaddresses
 
 from sqlalchemy import Connection, select
 
@@ -11,17 +12,16 @@ from engine.categories import DataCategory
 from engine.durable.step import StepContext, StepResult
 from engine.errors import InvalidStateError
 from engine.mail.model import Address
-from engine.mail.parse import parse_address_list
 from engine.mail.reply import build_reply
 from engine.ports import MessageRef, OutgoingReply
-from engine.storage.models import Decision, Draft
+from engine.storage.models import Decision, Draft, table_of
 from engine.triage.deps import TriageDeps
 from engine.triage.email_data import parsed_email
 from engine.triage.steps.base import RemoteStep
 from engine.triage.steps.route import AUTO_SEND, CLOSE
 
-_D = Draft.__table__
-_DEC = Decision.__table__
+_D = table_of(Draft)
+_DEC = table_of(Decision)
 
 APPROVE = "approve"
 REJECT = "reject"
@@ -51,8 +51,14 @@ def active_decision(ctx: StepContext[TriageDeps]) -> ActiveDecision | None:
 def message_ref(ctx: StepContext[TriageDeps]) -> MessageRef:
     """Where the original message lives in its mailbox."""
     info = ctx.run
-    return MessageRef(account=info.account, folder=info.folder, uidvalidity=info.uidvalidity, uid=info.uid,
-                      source_key=info.source_key, message_id=info.message_id)
+    return MessageRef(
+        account=info.account,
+        folder=info.folder,
+        uidvalidity=info.uidvalidity,
+        uid=info.uid,
+        source_key=info.source_key,
+        message_id=info.message_id,
+    )
 
 
 class SendStep(RemoteStep):
@@ -65,24 +71,43 @@ class SendStep(RemoteStep):
         route = ctx.output_of("route").get("route")
         run_id = str(ctx.run.run_id)
         if route == CLOSE:
-            return StepResult(output={"sent": False, "outcome": "no_reply"},
-                              events=[NewAuditEvent(action="send.skipped", outcome="no_reply", run_id=run_id,
-                                                    email_ref=ctx.run.email_ref)])
+            return StepResult(
+                output={"sent": False, "outcome": "no_reply"},
+                events=[
+                    NewAuditEvent(
+                        action="send.skipped", outcome="no_reply", run_id=run_id, email_ref=ctx.run.email_ref
+                    )
+                ],
+            )
         if route == AUTO_SEND:
             actor = SYSTEM_ACTOR
         else:
             decision = active_decision(ctx)
             if decision is None:
-                raise InvalidStateError(f"run {run_id}: no decision recorded; it should be waiting for review")
+                raise InvalidStateError(
+                    f"run {run_id}: no decision recorded; it should be waiting for review"
+                )
             if decision.decision == REJECT:
-                return StepResult(output={"sent": False, "outcome": "rejected"},
-                                  events=[NewAuditEvent(action="send.skipped", outcome="rejected", run_id=run_id,
-                                                        email_ref=ctx.run.email_ref)])
+                return StepResult(
+                    output={"sent": False, "outcome": "rejected"},
+                    events=[
+                        NewAuditEvent(
+                            action="send.skipped",
+                            outcome="rejected",
+                            run_id=run_id,
+                            email_ref=ctx.run.email_ref,
+                        )
+                    ],
+                )
             actor = user_actor(decision.actor)
         reply = self._build(ctx)
         sender = ctx.deps.sender
-        receipt = ctx.effect("send", destination=sender.destination, perform=lambda: sender.send(reply),
-                             reconcile=lambda: sender.find_sent(reply))
+        receipt = ctx.effect(
+            "send",
+            destination=sender.destination,
+            perform=lambda: sender.send(reply),
+            reconcile=lambda: sender.find_sent(reply),
+        )
         source = ctx.deps.sources.get(ctx.run.account)
         if source is not None:
             source.mark_answered(message_ref(ctx))
@@ -90,19 +115,36 @@ class SendStep(RemoteStep):
         run_key = ctx.run.run_id
 
         def apply(conn: Connection) -> None:
-            conn.execute(_D.update().where(_D.c.run_id == run_key).values(sent_at=sent_at,
-                                                                         sent_message_id=reply.message_id))
+            conn.execute(
+                _D.update()
+                .where(_D.c.run_id == run_key)
+                .values(sent_at=sent_at, sent_message_id=reply.message_id)
+            )
 
         return StepResult(
-            output={"sent": True, "outcome": "sent", "message_id": reply.message_id,
-                    "external_id": receipt.external_id},
+            output={
+                "sent": True,
+                "outcome": "sent",
+                "message_id": reply.message_id,
+                "external_id": receipt.external_id,
+            },
             apply=apply,
-            events=[NewAuditEvent(
-                action="reply.sent", outcome="sent", actor=actor, run_id=run_id, email_ref=ctx.run.email_ref,
-                data_categories=(DataCategory.EMAIL_ADDRESS.value, DataCategory.NAME.value,
-                                 DataCategory.DRAFT_REPLY.value),
-                destination=receipt.destination, detail={"message_id": reply.message_id},
-            )],
+            events=[
+                NewAuditEvent(
+                    action="reply.sent",
+                    outcome="sent",
+                    actor=actor,
+                    run_id=run_id,
+                    email_ref=ctx.run.email_ref,
+                    data_categories=(
+                        DataCategory.EMAIL_ADDRESS.value,
+                        DataCategory.NAME.value,
+                        DataCategory.DRAFT_REPLY.value,
+                    ),
+                    destination=receipt.destination,
+                    detail={"message_id": reply.message_id},
+                )
+            ],
         )
 
     def _build(self, ctx: StepContext[TriageDeps]) -> OutgoingReply:
@@ -114,10 +156,12 @@ class SendStep(RemoteStep):
         if not office.reply_from:
             from engine.errors import ConfigurationError
 
-            raise ConfigurationError("Settings → Office: set the reply-from address before replies can be sent.")
-        recipients: list[Address] = []
-        for text in draft.to_addrs:
-            recipients.extend(parse_address_list(text))
+            raise ConfigurationError(
+                "Settings → Office: set the reply-from address before replies can be sent."
+            )
+        recipients = [Address(name, addr) for name, addr in getaddresses(list(draft.to_addrs)) if "@" in addr]
+        if not recipients:
+            raise InvalidStateError(f"run {ctx.run.run_id}: the draft has no valid recipient")
         return build_reply(
             parsed_email(ctx),
             body_text=draft.body,

@@ -22,16 +22,20 @@ from engine.ports import EffectReceipt
 from engine.review import retry_run
 from engine.storage import audit_repo
 from engine.storage.db import Database
-from engine.storage.models import Effect, Run, StepCheckpoint
+from engine.storage.models import Effect, Run, StepCheckpoint, table_of
 from tests.engine.conftest import FakeClock
 from tests.engine.durable.toy import ToyDeps, ToyStep, create_runs, toy_marks, toy_workflow
 
-_R = Run.__table__
-_C = StepCheckpoint.__table__
+_R = table_of(Run)
+_C = table_of(StepCheckpoint)
 
 
-def make_runner(db: Database, deps: ToyDeps, clock: FakeClock, *steps: ToyStep, **kwargs: Any) -> Runner[ToyDeps]:
-    return Runner(db, toy_workflow(*steps), deps, install_id="test", now=clock, rng=random.Random(1), **kwargs)
+def make_runner(
+    db: Database, deps: ToyDeps, clock: FakeClock, *steps: ToyStep, **kwargs: Any
+) -> Runner[ToyDeps]:
+    return Runner(
+        db, toy_workflow(*steps), deps, install_id="test", now=clock, rng=random.Random(1), **kwargs
+    )
 
 
 def run_row(db: Database, run_id: int) -> Any:
@@ -59,7 +63,10 @@ def test_runs_every_step_once_and_completes(db: Database, clock: FakeClock, grou
     row = run_row(db, run_id)
     assert row.state == "completed" and row.step_index == 4 and row.lease_owner is None
     with db.read() as conn:
-        names = [r.step_name for r in conn.execute(select(_C).where(_C.c.run_id == run_id).order_by(_C.c.step_index))]
+        names = [
+            r.step_name
+            for r in conn.execute(select(_C).where(_C.c.run_id == run_id).order_by(_C.c.step_index))
+        ]
     assert names == ["s1", "s2", "s3", "s4"]
     assert toy_marks(db) == {f"toy:{run_id}:s{i}" for i in range(1, 5)}
     assert audit_actions(db, run_id) == ["step.s1", "step.s2", "step.s3", "step.s4", "run.completed"]
@@ -106,7 +113,9 @@ def test_retry_after_is_honoured(db: Database, clock: FakeClock) -> None:
     assert (run_row(db, run_id).next_attempt_at - clock()).total_seconds() == pytest.approx(7.5)
 
 
-def test_attempt_limit_marks_failed_and_retry_resumes_from_failed_step(db: Database, clock: FakeClock) -> None:
+def test_attempt_limit_marks_failed_and_retry_resumes_from_failed_step(
+    db: Database, clock: FakeClock
+) -> None:
     deps = ToyDeps()
     broken = {"on": True}
 
@@ -184,8 +193,9 @@ def test_wait_is_durable_and_resumes_after_decision(db: Database, clock: FakeClo
 
 def test_finish_and_quarantine_stop_the_run(db: Database, clock: FakeClock) -> None:
     deps = ToyDeps()
-    deps.behaviour["s1"] = lambda ctx: (StepResult(quarantine="no headers") if ctx.run.run_id == first
-                                        else StepResult(finish="no_reply"))
+    deps.behaviour["s1"] = lambda ctx: (
+        StepResult(quarantine="no headers") if ctx.run.run_id == first else StepResult(finish="no_reply")
+    )
     first, second = create_runs(db, 2)
     make_runner(db, deps, clock).run_until_idle()
     assert (run_row(db, first).state, run_row(db, first).error) == ("quarantined", "no headers")
@@ -197,8 +207,11 @@ def test_live_lease_blocks_other_workers_and_expired_lease_does_not(db: Database
     deps = ToyDeps()
     [run_id] = create_runs(db, 1)
     with db.write() as conn:
-        conn.execute(update(_R).where(_R.c.id == run_id).values(
-            lease_owner="otherhost:1:abcd", lease_expires_at=clock().replace(hour=10)))
+        conn.execute(
+            update(_R)
+            .where(_R.c.id == run_id)
+            .values(lease_owner="otherhost:1:abcd", lease_expires_at=clock().replace(hour=10))
+        )
     runner = make_runner(db, deps, clock)
     assert runner.run_until_idle().runs == 0
     assert runner.release_dead_leases() == 0  # another host: only expiry frees it
@@ -207,15 +220,19 @@ def test_live_lease_blocks_other_workers_and_expired_lease_does_not(db: Database
 
 
 def test_lease_of_dead_local_process_is_released_at_once(db: Database, clock: FakeClock) -> None:
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
-                          check=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
     import socket
 
     owner = f"{socket.gethostname()}:{int(dead.stdout)}:dead"
     [run_id] = create_runs(db, 1)
     with db.write() as conn:
-        conn.execute(update(_R).where(_R.c.id == run_id).values(lease_owner=owner,
-                                                                  lease_expires_at=clock().replace(hour=23)))
+        conn.execute(
+            update(_R)
+            .where(_R.c.id == run_id)
+            .values(lease_owner=owner, lease_expires_at=clock().replace(hour=23))
+        )
     runner = make_runner(db, ToyDeps(), clock)
     assert runner.release_dead_leases() == 1
     assert runner.run_until_idle().completed == 1
@@ -316,22 +333,36 @@ class FlakyRemote:
         return EffectReceipt(external_id=f"remote-{len(self.applied)}", destination="crm.example.org")
 
     def find(self, key: str) -> EffectReceipt | None:
-        return EffectReceipt(external_id="found", destination="crm.example.org") if key in self.applied else None
+        return (
+            EffectReceipt(external_id="found", destination="crm.example.org") if key in self.applied else None
+        )
 
 
 def effect_step(remote: FlakyRemote) -> ToyStep:
-    step = ToyStep("effect", local=False)
-    return step
+    return ToyStep("effect", local=False)
 
 
 def effect_behaviour(remote: FlakyRemote) -> Any:
     def run(ctx: StepContext[Any]) -> StepResult:
         key = ctx.idempotency_key("crm")
-        receipt = ctx.effect("crm", destination="crm.example.org", perform=lambda: remote.perform(key),
-                             reconcile=lambda: remote.find(key))
-        return StepResult(output={"external_id": receipt.external_id},
-                          events=[NewAuditEvent(action="crm.remote_logged", outcome="ok",
-                                                run_id=str(ctx.run.run_id), destination="crm.example.org")])
+        receipt = ctx.effect(
+            "crm",
+            destination="crm.example.org",
+            perform=lambda: remote.perform(key),
+            reconcile=lambda: remote.find(key),
+        )
+        return StepResult(
+            output={"external_id": receipt.external_id},
+            events=[
+                NewAuditEvent(
+                    action="crm.remote_logged",
+                    outcome="ok",
+                    run_id=str(ctx.run.run_id),
+                    destination="crm.example.org",
+                )
+            ],
+        )
+
     return run
 
 
@@ -360,13 +391,15 @@ def test_effect_refused_before_sending_is_performed_again(db: Database, clock: F
     runner = make_runner(db, deps, clock, effect_step(remote))
     runner.run_until_idle()
     with db.read() as conn:
-        assert conn.execute(select(Effect.__table__.c.state)).scalar_one() == "not_applied"
+        assert conn.execute(select(table_of(Effect).c.state)).scalar_one() == "not_applied"
     clock.advance(60)
     runner.run_until_idle()
     assert run_row(db, run_id).state == "completed" and len(remote.applied) == 1
 
 
-def test_done_effect_is_not_performed_again_after_crash_before_checkpoint(db: Database, clock: FakeClock) -> None:
+def test_done_effect_is_not_performed_again_after_crash_before_checkpoint(
+    db: Database, clock: FakeClock
+) -> None:
     remote = FlakyRemote()
     deps = ToyDeps()
     crash = {"on": True}

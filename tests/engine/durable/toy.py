@@ -14,7 +14,7 @@ from engine.durable.retry import RetryPolicy
 from engine.durable.runner import Workflow
 from engine.durable.step import StepContext, StepResult
 from engine.storage.db import Database
-from engine.storage.models import Email, Run
+from engine.storage.models import Email, Run, table_of
 from engine.storage.types import utcnow
 
 
@@ -30,8 +30,9 @@ class ToyDeps:
 class ToyStep:
     """A step that counts its executions and then does what the test scripted (default: nothing)."""
 
-    def __init__(self, name: str, *, local: bool = True, timeout_s: float = 5.0,
-                 retry: RetryPolicy | None = None) -> None:
+    def __init__(
+        self, name: str, *, local: bool = True, timeout_s: float = 5.0, retry: RetryPolicy | None = None
+    ) -> None:
         self.name = name
         self.local = local
         self.timeout_s = timeout_s
@@ -49,8 +50,10 @@ class ToyStep:
         name = self.name
 
         def apply(conn: Connection) -> None:
-            conn.execute(text("INSERT INTO settings(key, value, updated_at) VALUES (:k, '1', '2026-01-01')"),
-                         {"k": f"toy:{run_id}:{name}"})
+            conn.execute(
+                text("INSERT INTO settings(key, value, updated_at) VALUES (:k, '1', '2026-01-01')"),
+                {"k": f"toy:{run_id}:{name}"},
+            )
 
         return StepResult(output={"step": self.name, "run": run_id}, apply=apply)
 
@@ -65,17 +68,41 @@ def create_runs(db: Database, count: int, *, workflow: str = "toy") -> list[int]
     """Insert ``count`` emails with one pending run each; return the run ids."""
     now = utcnow()
     ids: list[int] = []
-    em, r = Email.__table__, Run.__table__
+    em, r = table_of(Email), table_of(Run)
     with db.write() as conn:
         start = conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM emails")).scalar_one()
         for i in range(count):
             n = start + i + 1
-            email_id = conn.execute(em.insert().values(
-                identity=f"toy/INBOX/1/{n}", account="toy", folder="INBOX", uidvalidity=1, uid=n,
-                message_id=f"<toy-{n}@example.org>", ingested_at=now, size=10).returning(em.c.id)).scalar_one()
-            ids.append(conn.execute(r.insert().values(
-                email_id=email_id, workflow=workflow, state="pending", step_index=0, attempt=0, priority=0,
-                created_at=now, updated_at=now).returning(r.c.id)).scalar_one())
+            email_id = conn.execute(
+                em.insert()
+                .values(
+                    identity=f"toy/INBOX/1/{n}",
+                    account="toy",
+                    folder="INBOX",
+                    uidvalidity=1,
+                    uid=n,
+                    message_id=f"<toy-{n}@example.org>",
+                    ingested_at=now,
+                    size=10,
+                )
+                .returning(em.c.id)
+            ).scalar_one()
+            ids.append(
+                conn.execute(
+                    r.insert()
+                    .values(
+                        email_id=email_id,
+                        workflow=workflow,
+                        state="pending",
+                        step_index=0,
+                        attempt=0,
+                        priority=0,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                    .returning(r.c.id)
+                ).scalar_one()
+            )
     return ids
 
 
