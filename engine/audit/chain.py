@@ -82,7 +82,10 @@ def parse_ts(text: str) -> datetime:
     """The aware UTC datetime of a time stamp in the exact :func:`format_ts` form, else ``ValueError``."""
     if not isinstance(text, str) or _TS_RE.fullmatch(text) is None:
         raise ValueError(f"{text!r} is not of the form YYYY-MM-DDTHH:MM:SS.ffffffZ")
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    try:
+        return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a real date and time") from None
 
 
 # --- detail ------------------------------------------------------------------------------------
@@ -424,9 +427,12 @@ def seal(new: NewAuditEvent, *, seq: int, ts: datetime, prev_hash: str) -> Audit
         "data_categories": categories,
         "destination": _nfc(new.destination),
         "outcome": _nfc(new.outcome),
-        "detail": normalise_detail(new.detail),
         "prev_hash": prev_hash,
     }
+    try:
+        fields["detail"] = normalise_detail(new.detail)
+    except ValueError as exc:
+        raise ValueError(f"cannot record audit event {new.action!r}: {exc}") from None
     draft = AuditEvent(**fields, hash=GENESIS_HASH)
     try:
         _check_scalar_fields(draft)
