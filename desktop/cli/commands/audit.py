@@ -131,7 +131,8 @@ def cmd_export(ctx: CommandContext) -> int:
         )
     else:
         print(
-            f"Exported {outcome.footer.count} events to {outcome.path}; head {header.head_seq} {header.head_hash}"
+            f"Exported {outcome.footer.count} events to {outcome.path}; "
+            f"head {header.head_seq} {header.head_hash}"
         )
         if outcome.warning:
             print(f"Warning: {outcome.warning}")
