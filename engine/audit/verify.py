@@ -127,10 +127,10 @@ def _sequence_problem(expected: int, seq: int, head: int | None) -> str:
     after = f"after event {head}" if head is not None else "at the start"
     if seq > expected:
         missing = f"event {expected} is" if seq == expected + 1 else f"events {expected} to {seq - 1} are"
-        return f"{missing} missing: {after} comes event {seq}"
+        return f"{missing} missing or out of order: {after} comes event {seq}"
     if head is not None and seq == head:
-        return f"event {seq} appears twice: {after} comes event {seq} again (an inserted event)"
-    return f"events out of order: expected event {expected} {after}, found event {seq}"
+        return f"event {seq} appears twice: {after} comes another event {seq} (an inserted or repeated event)"
+    return f"events out of order: {after} comes event {seq}, expected event {expected}"
 
 
 def verify_chain(
