@@ -143,6 +143,7 @@ class _ListingSource:
         start, digest = self._resume(entries, cursor)
         batch: list[RawMessage] = []
         size = 0
+        handed = dict(cursor or {})
         position = self._position(entries, start, digest)
         for index in range(start, len(entries)):
             entry = entries[index]
@@ -154,8 +155,8 @@ class _ListingSource:
             position = self._position(entries, index + 1, digest)
             if len(batch) >= self.batch_size or size >= self.batch_bytes:
                 yield FetchedBatch(messages=batch, cursor=position)
-                batch, size = [], 0
-        if batch or position != dict(cursor or {}):
+                batch, size, handed = [], 0, position
+        if batch or position != handed:
             yield FetchedBatch(messages=batch, cursor=position)
 
     def _position(self, entries: list[_Entry], count: int, digest: Any) -> dict[str, Any]:
@@ -404,6 +405,7 @@ class MboxSource:
         fallback_time = _mtime(stat.st_mtime)
         batch: list[RawMessage] = []
         size = 0
+        handed = dict(cursor or {})
         position = self._position(offset, index, tail)
         for end, end_tail, from_line, raw in _split_mbox(handle, offset, tail):
             batch.append(RawMessage(account=self._account, folder=self.folder, raw=raw,
@@ -414,8 +416,8 @@ class MboxSource:
             position = self._position(end, index, end_tail)
             if len(batch) >= self.batch_size or size >= self.batch_bytes:
                 yield FetchedBatch(messages=batch, cursor=position)
-                batch, size = [], 0
-        if batch or position != dict(cursor or {}):
+                batch, size, handed = [], 0, position
+        if batch or position != handed:
             yield FetchedBatch(messages=batch, cursor=position)
 
     def _position(self, offset: int, index: int, tail: bytes) -> dict[str, Any]:
