@@ -16,6 +16,7 @@ import pwd
 import re
 import secrets
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -29,7 +30,14 @@ import pytest
 from tests.support.binaries import requires_binary
 from tests.support.certs import CertificateBundle
 from tests.support.ports import LOOPBACK, free_port
-from tests.support.processes import ServerStartError, start_process, stop_process, wait_for_port
+from tests.support.processes import (
+    START_TIMEOUT_S,
+    ServerStartError,
+    log_tail,
+    start_process,
+    stop_process,
+    wait_for_port,
+)
 
 Security = Literal["imaps", "starttls", "plain"]
 
@@ -210,11 +218,26 @@ class DovecotServer:
         try:
             wait_for_port(self.host, self.imap_port, process=self._process, logs=logs)
             wait_for_port(self.host, self.imaps_port, process=self._process, logs=logs)
+            self._wait_for_greeting()
         except ServerStartError:
             stop_process(self._process)
             self._process = None
             raise
         self.start_seconds.append(time.monotonic() - started)
+
+    def _wait_for_greeting(self) -> None:
+        """Read the "* OK" greeting: sent once imap-login is connected to auth, so Dovecot is ready.
+
+        (Stopping a Dovecot whose login process is still starting takes 6 s instead of 1 s.)
+        """
+        logs = (self._output_file, self._log_file)
+        try:
+            with socket.create_connection((self.host, self.imap_port), timeout=START_TIMEOUT_S) as sock:
+                greeting = sock.makefile("rb").readline()
+        except OSError as exc:
+            raise ServerStartError(f"no IMAP greeting: {exc}\n" + log_tail(*logs)) from exc
+        if not greeting.startswith(b"* OK"):
+            raise ServerStartError(f"unexpected IMAP greeting {greeting!r}\n" + log_tail(*logs))
 
     def _prepare_directories(self) -> None:
         """Create the instance dirs; Dovecot's auth process (user dovecot) must reach the users file."""
@@ -407,6 +430,8 @@ listen = 127.0.0.1
 log_path = {base}/dovecot.log
 auth_verbose = yes
 auth_failure_delay = 0
+# No stats process: a login process started just before shutdown otherwise waits 5 s for it.
+stats_writer_socket_path =
 ssl = yes
 ssl_cert = <{cert}
 ssl_key = <{key}
