@@ -16,7 +16,10 @@ import pytest
 from connectors.errors import LocalMailboxError, LocalMailboxIOError
 from connectors.local_folder import EmlFolderSource, MaildirSource, MboxSource, demo_source, source_key
 from engine.errors import PermanentError, TransientError
+from engine.ingest import ingest_batch, ingest_source
 from engine.ports import FetchedBatch, MailSource, MessageRef, RawMessage
+from engine.storage import migrate
+from engine.storage.db import Database, sqlite_url
 
 
 def make_message(n: int, body: str = "", *, subject: str | None = None) -> bytes:
@@ -510,3 +513,24 @@ def test_demo_source_is_the_bundled_mailbox(tmp_path: Path) -> None:
     shutil.copytree(source.path, copy)
     copied, _ = drain(EmlFolderSource(copy, account="demo"))
     assert [m.source_key for m in copied] == [m.source_key for m in messages]
+
+
+def test_demo_source_through_the_engines_ingest_is_exactly_once(tmp_path: Path) -> None:
+    """The cursor survives its round trip through the database, and a lost cursor duplicates nothing."""
+    database = Database(sqlite_url(tmp_path / "ingest.db"))
+    try:
+        migrate.upgrade(database)
+        folder = tmp_path / "mailbox"
+        shutil.copytree(demo_source().path, folder)
+        source = EmlFolderSource(folder, account="demo")
+        first = ingest_source(database, source)
+        assert first.new_runs == first.fetched == len(list(folder.glob("*.eml")))
+        assert ingest_source(database, source).fetched == 0
+        (folder / "99-late-arrival.eml").write_bytes(make_message(99))
+        late = ingest_source(database, source)
+        assert (late.fetched, late.new_runs) == (1, 1)
+        replayed = [ingest_batch(database, batch, account="demo") for batch in source.fetch(None)]
+        assert sum(r.fetched for r in replayed) == first.fetched + 1
+        assert sum(r.new_runs for r in replayed) == 0
+    finally:
+        database.dispose()
