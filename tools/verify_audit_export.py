@@ -460,6 +460,8 @@ def report(outcome: Outcome) -> list[str]:
     """The lines printed for a verified export."""
     header, anchor = outcome.header, outcome.header["anchor"]
     signer = f"signed by {anchor['public_key']}" if anchor else "UNSIGNED: the head is not anchored"
+    if header["head_seq"] is None:
+        return ["OK: 0 events (the log is empty)"]
     if outcome.reaches_head:
         return [f"OK: {outcome.count} events, head {header['head_hash']} ({signer})"]
     return [

@@ -53,9 +53,12 @@ class ExportVerifyResult:
     def summary(self) -> str:
         """One line for people: ``OK: N events, head <hash> (signed by <key>)`` or the problem."""
         if not self.ok:
-            where = f"event {self.first_bad_seq}: " if self.first_bad_seq is not None else ""
-            return f"FAILED: {where}{self.problem}"
+            problem = self.problem or ""
+            named = self.first_bad_seq is None or problem.startswith(f"event {self.first_bad_seq}")
+            return f"FAILED: {problem}" if named else f"FAILED: event {self.first_bad_seq}: {problem}"
         signer = f"signed by {self.public_key_b64}" if self.signed else "UNSIGNED"
+        if self.head_seq is None:
+            return "OK: 0 events (the log is empty)"
         if self.reaches_head:
             return f"OK: {self.count} events, head {self.head_hash} ({signer})"
         return (
