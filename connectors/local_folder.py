@@ -89,6 +89,16 @@ def _read_error(path: Path, exc: OSError) -> Exception:
     return LocalMailboxIOError(f"cannot read {path}: {exc.strerror or exc}", path=str(path))
 
 
+def _read_bytes(path: Path) -> bytes | None:
+    """The bytes of ``path``, or ``None`` if it no longer exists."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise _read_error(path, exc) from exc
+
+
 @dataclass(frozen=True)
 class _Entry:
     """One message file found by a listing."""
@@ -103,10 +113,8 @@ class _Entry:
         digest.update(f"{self.name}\0{self.size}\0{self.mtime_ns}\n".encode("utf-8", "surrogateescape"))
 
 
-class _ListingSource:
-    """Shared fetch logic of the sources whose messages are files in a folder."""
-
-    kind = "folder"
+class _LocalSource:
+    """What every local source shares: its path, names, batch limits, and ``destination == "local"``."""
 
     def __init__(self, path: Path, *, account: str, folder: str, batch_size: int, batch_bytes: int) -> None:
         if batch_size < 1 or batch_bytes < 1:
@@ -128,7 +136,16 @@ class _ListingSource:
         return LOCAL
 
     def close(self) -> None:
-        """Nothing to release: files are opened and closed per message."""
+        """Nothing to release: files are opened and closed per fetch."""
+
+    def _full(self, batch: list[RawMessage], size: int) -> bool:
+        return len(batch) >= self.batch_size or size >= self.batch_bytes
+
+
+class _ListingSource(_LocalSource):
+    """Shared fetch logic of the sources whose messages are files in a folder."""
+
+    kind = "folder"
 
     def _list(self) -> list[_Entry]:
         raise NotImplementedError
@@ -153,7 +170,7 @@ class _ListingSource:
                 batch.append(message)
                 size += len(message.raw)
             position = self._position(entries, index + 1, digest)
-            if len(batch) >= self.batch_size or size >= self.batch_bytes:
+            if self._full(batch, size):
                 yield FetchedBatch(messages=batch, cursor=position)
                 batch, size, handed = [], 0, position
         if batch or position != handed:
@@ -185,21 +202,14 @@ class _ListingSource:
 
     def _read(self, entry: _Entry) -> RawMessage | None:
         """The message in ``entry``'s file, or ``None`` if the file is gone."""
-        try:
-            raw = entry.path.read_bytes()
-        except FileNotFoundError:
+        raw = _read_bytes(entry.path)
+        if raw is None:
             moved = self._reread(entry)
             if moved is None:
                 return None
-            entry = moved
-            try:
-                raw = entry.path.read_bytes()
-            except FileNotFoundError:
+            entry, raw = moved, _read_bytes(moved.path)
+            if raw is None:
                 return None
-            except OSError as exc:
-                raise _read_error(entry.path, exc) from exc
-        except OSError as exc:
-            raise _read_error(entry.path, exc) from exc
         return RawMessage(account=self._account, folder=self.folder, raw=raw,
                           source_key=source_key(entry.name, raw), received_at=_mtime(entry.mtime))
 
@@ -344,7 +354,7 @@ def _maildir_key(name: str) -> str:
     return match.group("key") if match else name
 
 
-class MboxSource:
+class MboxSource(_LocalSource):
     """An mbox file (messages separated by ``From `` lines), read in file order; never modified.
 
     A ``From `` line starts a message when it is the first line or follows an empty line, so an
@@ -358,26 +368,7 @@ class MboxSource:
 
     def __init__(self, path: Path, account: str = "mbox", *, folder: str = "INBOX",
                  batch_size: int = DEFAULT_BATCH_SIZE, batch_bytes: int = DEFAULT_BATCH_BYTES) -> None:
-        if batch_size < 1 or batch_bytes < 1:
-            raise ValueError("batch_size and batch_bytes must be positive")
-        self.path = Path(path)
-        self._account = account
-        self.folder = folder
-        self.batch_size = batch_size
-        self.batch_bytes = batch_bytes
-
-    @property
-    def account(self) -> str:
-        """The account name used in message identities and audit events."""
-        return self._account
-
-    @property
-    def destination(self) -> str:
-        """Always ``"local"``: nothing leaves the machine."""
-        return LOCAL
-
-    def close(self) -> None:
-        """Nothing to release: the file is opened per fetch."""
+        super().__init__(path, account=account, folder=folder, batch_size=batch_size, batch_bytes=batch_bytes)
 
     def mark_processed(self, ref: MessageRef) -> None:
         """No-op: the user's mbox file is never modified."""
@@ -414,7 +405,7 @@ class MboxSource:
             size += len(raw)
             index += 1
             position = self._position(end, index, end_tail)
-            if len(batch) >= self.batch_size or size >= self.batch_bytes:
+            if self._full(batch, size):
                 yield FetchedBatch(messages=batch, cursor=position)
                 batch, size, handed = [], 0, position
         if batch or position != handed:
