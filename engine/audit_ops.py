@@ -157,6 +157,8 @@ def export(
     the head. Without a secure keyring the export is written unsigned and a warning says so.
     """
     stamp = now()
+    anchor: Anchor | None = None
+    warning: str | None = None
     with db.write() as conn:
         audit_repo.append(
             conn,
@@ -171,21 +173,24 @@ def export(
             ],
             now=stamp,
         )
-    anchor: Anchor | None = None
-    warning: str | None = None
-    if signer is not None:
-        try:
-            anchor = sign_head(db, signer, reason=EXPORT, now=stamp)
-        except SecretStoreUnavailableError as exc:
-            warning = f"the export is not signed: {exc}"
-    else:
-        warning = "the export is not signed: no secure keyring is available on this computer"
-    with db.read() as conn:
+        # The head is read and signed in the same transaction as the export event, so the header's
+        # head and the anchor always name the same event even while other workers append.
         head = audit_repo.head(conn)
-        window = audit_repo.seq_range_for_time(conn, since, until) if (since or until) else None
-        if not (since or until) and head is not None:
-            window = (1, head.seq)
+        assert head is not None
+        if signer is None:
+            warning = "the export is not signed: no secure keyring is available on this computer"
+        else:
+            try:
+                anchor = signer.sign_head(head.seq, head.hash, stamp)
+            except SecretStoreUnavailableError as exc:
+                warning = f"the export is not signed: {exc}"
+            else:
+                _record_anchor(conn, anchor, EXPORT)
+    with db.read() as conn:
+        window = audit_repo.seq_range_for_time(conn, since, until) if (since or until) else (1, head.seq)
         first, last = window if window else (None, None)
+        if last is not None and last > head.seq:
+            last = head.seq
         prev = None
         if first is not None and first > 1:
             prev = conn.execute(select(_AU.c.hash).where(_AU.c.seq == first - 1)).scalar_one_or_none()
@@ -196,8 +201,8 @@ def export(
             first_seq=first,
             last_seq=last,
             prev_hash_of_first=prev,
-            head_seq=head.seq if head else None,
-            head_hash=head.hash if head else None,
+            head_seq=head.seq,
+            head_hash=head.hash,
             anchor=anchor,
             since=since,
             until=until,
