@@ -7,9 +7,9 @@ that says what to fix. Secrets are never part of a section; they live in the OS 
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import re
-import dataclasses
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal, TypeVar, cast
 
