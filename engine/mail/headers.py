@@ -20,21 +20,23 @@ from engine.mail.encoded_words import clean_text, has_surrogates, raw_header_tex
 from engine.mail.guard import guarded
 from engine.mail.model import Address
 
-_ADDRESS_IN_TEXT = re.compile(
-    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
-)
+# Patterns run on untrusted text: quantifiers are bounded or possessive so that no input can make
+# them backtrack for long (every pattern here is linear in the length of the text).
+_ATEXT = r"A-Za-z0-9!#$%&'*+/=?^_`{|}~"
+_ADDRESS_IN_TEXT = re.compile(rf"[{_ATEXT}.-]{{1,64}}@[A-Za-z0-9.-]{{1,253}}")
 _BAD_IN_DOMAIN = re.compile(r"[\s@<>()\[\],;:\"\\\x00-\x1f\x7f]")
 _BAD_IN_LOCAL = re.compile(r"[\s<>\x00-\x1f\x7f]")
 _PLAIN_VALUE = re.compile(r"[\x20-\x7e\t]*")
-_SIMPLE_ADDR = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+"
-_SIMPLE_MAILBOX_TEXT = (
-    rf"(?:(?:\"([^\"\\]*)\"|([A-Za-z0-9!#$%&'*+/=?^_`{{|}}~. -]*?))[ \t]*<({_SIMPLE_ADDR})>|({_SIMPLE_ADDR}))"
+_SIMPLE_ADDR = rf"[{_ATEXT}.-]++@[A-Za-z0-9.-]++"
+_SIMPLE_NAME = rf"[{_ATEXT}.-]++(?:[ \t]++[{_ATEXT}.-]++)*+"
+# One mailbox of a simple list: "Name" <a@b>, Name <a@b>, <a@b> or a@b, with surrounding blanks.
+_SIMPLE_MAILBOX = re.compile(
+    rf"[ \t]*+(?:(?:\"([^\"\\]*+)\"|({_SIMPLE_NAME}))?[ \t]*+<({_SIMPLE_ADDR})>|({_SIMPLE_ADDR}))[ \t]*+"
 )
-_SIMPLE_MAILBOX = re.compile(_SIMPLE_MAILBOX_TEXT)
-_SIMPLE_LIST = re.compile(rf"[ \t]*{_SIMPLE_MAILBOX_TEXT}[ \t]*(?:,[ \t]*{_SIMPLE_MAILBOX_TEXT}[ \t]*)*")
 MAX_ADDRESS_LENGTH = 254
 MAX_ADDRESSES = 500
+# The policy's address parser is slightly worse than linear; longer fields are scanned instead.
+MAX_PARSED_LENGTH = 8192
 
 
 class HeaderReader:
@@ -70,12 +72,16 @@ class HeaderReader:
         return [(name, self._decode(name, raw)) for name, raw in self._order if name.lower() in names]
 
     def addresses(self, name: str) -> tuple[Address, ...]:
-        """Every valid address in every field called ``name`` (junk skipped, recorded as defects)."""
-        found: list[Address] = []
+        """Every valid address in every field called ``name`` (junk skipped, recorded as defects).
+
+        At most :data:`MAX_ADDRESSES` are kept, each once.
+        """
+        found: dict[Address, None] = {}
         for field_name, raw in self._fields.get(name.lower(), []):
             for address in self._parse_addresses(field_name, raw):
-                if address not in found and len(found) < MAX_ADDRESSES:
-                    found.append(address)
+                found.setdefault(address)
+                if len(found) >= MAX_ADDRESSES:
+                    return tuple(found)
         return tuple(found)
 
     def date(self) -> datetime | None:
@@ -123,6 +129,9 @@ class HeaderReader:
         simple = self._simple_addresses(raw)
         if simple is not None:
             return simple
+        if len(raw) > MAX_PARSED_LENGTH:
+            self.defects.append(f"{name} header: too long to parse; addresses scanned from the text")
+            return self._scan_addresses(raw, [])
         header, error = self._header(name, raw)
         parsed = getattr(header, "addresses", ()) if error is None else ()
         good: list[Address] = []
@@ -134,28 +143,51 @@ class HeaderReader:
             else:
                 good.append(address)
         if rejected or (not good and "@" in raw):
-            text, _ = tolerant_header(raw)
-            extra = [
-                Address("", _lower_domain(match.group(0))) for match in _ADDRESS_IN_TEXT.finditer(text)
-            ]
-            good.extend(address for address in extra if all(a.email != address.email for a in good))
             self.defects.append(f"{name} header: address list not fully readable; scanned the text instead")
+            return self._scan_addresses(raw, good)
         return good
+
+    def _scan_addresses(self, raw: str, known: list[Address]) -> list[Address]:
+        """``known`` plus every further address-like string in the decoded text (without names)."""
+        text, _ = tolerant_header(raw)
+        emails = {address.email for address in known}
+        found = list(known)
+        for match in _ADDRESS_IN_TEXT.finditer(text):
+            local, _, domain = match.group(0).rpartition("@")
+            domain = domain.strip(".-")
+            if not domain or not local.strip("."):
+                continue
+            email = _lower_domain(f"{local}@{domain}")
+            if email not in emails:
+                emails.add(email)
+                found.append(Address("", email))
+                if len(found) >= MAX_ADDRESSES:
+                    break
+        return found
 
     def _simple_addresses(self, raw: str) -> list[Address] | None:
         """The addresses of a simple ASCII address list, or ``None`` if it is not that simple."""
         value = raw.replace("\r", "").replace("\n", "")
-        if "=?" in value or not _PLAIN_VALUE.fullmatch(value) or not _SIMPLE_LIST.fullmatch(value):
+        if "=?" in value or not _PLAIN_VALUE.fullmatch(value):
             return None
-        found: list[Address] = []
-        for match in _SIMPLE_MAILBOX.finditer(value):
+        found: dict[Address, None] = {}
+        pos = 0
+        while True:
+            match = _SIMPLE_MAILBOX.match(value, pos)
+            if match is None:
+                return None
             quoted, bare_name, angle, plain = match.groups()
             address = self._make_address((quoted or bare_name or "").strip(), angle or plain)
             if address is None:
                 return None
-            if address not in found:
-                found.append(address)
-        return found
+            if len(found) < MAX_ADDRESSES:
+                found.setdefault(address)
+            pos = match.end()
+            if pos == len(value):
+                return list(found)
+            if value[pos] != ",":
+                return None
+            pos += 1
 
     def _header(self, name: str, raw: str) -> tuple[object, str | None]:
         """The policy's header object for one field (parsed once), or the error it raised."""

@@ -12,6 +12,8 @@ import re
 from html import unescape
 from html.parser import HTMLParser
 
+from engine.mail.html_defuse import defuse_html
+
 _PARAGRAPH = frozenset(
     {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "ul", "ol", "dl", "hr"}
 )
@@ -176,6 +178,7 @@ class _TextWriter(HTMLParser):
 
 def html_to_text(html: str) -> str:
     """Return the readable text of an HTML document or fragment. Never raises on content."""
+    html = defuse_html(html)
     lines = _convert(html)
     if lines is None:
         # html.parser gives up (AssertionError) on some malformed <!...> declarations: drop them.

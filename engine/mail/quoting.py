@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import re
 
-_QUOTED = re.compile(r"^\s*>")
+# Patterns run on untrusted lines: quantifiers next to each other are bounded or possessive, so
+# that no line can make them backtrack for long.
+_QUOTED = re.compile(r"^\s*+>")
 _ORIGINAL = re.compile(
-    r"^\s*-{2,}\s*(original message|original|ursprüngliche nachricht|message d'origine)\s*-{2,}\s*$",
+    r"^\s*+-{2,}+\s*+(original message|original|ursprüngliche nachricht|message d'origine)\s*+-{2,}+\s*+$",
     re.IGNORECASE,
 )
-_UNDERSCORES = re.compile(r"^\s*_{10,}\s*$")
-_HEADER_LINE = re.compile(r"^\s*\*?(from|sent|date|to|cc|subject)\s*:\*?\s*(.*)$", re.IGNORECASE)
+_UNDERSCORES = re.compile(r"^\s*+_{10,}+\s*+$")
+_HEADER_LINE = re.compile(r"^\s*+\*?(from|sent|date|to|cc|subject)\s*+:\*?\s*+(.*)$", re.IGNORECASE)
 _FORWARD = re.compile(
-    r"^\s*(-{2,}\s*forwarded message\s*-{2,}|begin forwarded message:?|-{2,}\s*forwarded by .*)\s*$",
+    r"^\s*+(-{2,}+\s*+forwarded message\s*+-{2,}+|begin forwarded message:?|-{2,}+\s*+forwarded by .*)\s*$",
     re.IGNORECASE,
 )
 _FORWARD_SUBJECT = re.compile(r"^\s*(fw|fwd)\s*:", re.IGNORECASE)
-_WROTE = re.compile(r"^\s*\S.{0,300}\b(wrote|writes|a écrit|schrieb)\s*:\s*$", re.IGNORECASE | re.DOTALL)
+_WROTE = re.compile(r"^\s*+\S.{0,300}\b(wrote|writes|a écrit|schrieb)\s*+:\s*+$", re.IGNORECASE | re.DOTALL)
 _ON_START = re.compile(r"^\s*(on|le|am)\s", re.IGNORECASE)
 _SIG_DELIMITER = re.compile(r"^--\s?$")
 _MOBILE = re.compile(
@@ -42,8 +44,10 @@ _SIGNOFF_WORDS = (
     r"rgds|regs|thx|ta|kr"
 )
 # The sign-off words in any case, optionally followed by a capitalised name ("Thanks, Jane").
+# Possessive quantifiers: this runs on untrusted lines and must not backtrack over long blanks.
 _SIGNOFF = re.compile(
-    rf"^\s*(?i:{_SIGNOFF_WORDS})\s*[,.!]*\s*(-\s*)?([A-Z][\w'.-]*(\s+[A-Z][\w'.-]*){{0,2}})?\s*$"
+    rf"^\s*+(?i:{_SIGNOFF_WORDS})\b\s*+[,.!]*+\s*+(?:-\s*+)?"
+    r"(?:[A-Z][\w'.-]*+(?:\s++[A-Z][\w'.-]*+){0,2})?\s*+$"
 )
 _MAX_SIGNATURE_LINES = 20
 _MAX_SIGNOFF_LINES = 8

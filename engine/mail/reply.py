@@ -21,7 +21,7 @@ from engine.ports import OutgoingReply
 MAX_REPLY_REFERENCES = 20
 KEY_HEADER = "X-Inbox-Triage-Key"
 _REPLY_PREFIXES = re.compile(
-    r"^\s*(?:(?:re|aw|sv|antw|vs|odp|ynt|atb|rif)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*)+", re.IGNORECASE
+    r"^\s*+(?:(?:re|aw|sv|antw|vs|odp|ynt|atb|rif)\s*+(?:\[\d++\]|\(\d++\))?\s*+[:：]\s*+)++", re.IGNORECASE
 )
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _UNUSABLE_IN_ADDRESS = re.compile(r"[\s<>,;\x00-\x1f\x7f-\x9f\ud800-\udfff]")

@@ -13,6 +13,8 @@ import re
 from html import escape, unescape
 from html.parser import HTMLParser
 
+from engine.mail.html_defuse import defuse_html
+
 ALLOWED_TAGS = frozenset(
     {"p", "br", "div", "span", "b", "strong", "i", "em", "u", "ul", "ol", "li", "table", "tr", "td",
      "th", "thead", "tbody", "blockquote", "pre", "code", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "a"}
@@ -123,6 +125,7 @@ def _span(value: str | None) -> int | None:
 
 def sanitize_html(html: str) -> str:
     """Return a safe, self-contained HTML fragment for ``html``. Never raises on content."""
+    html = defuse_html(html)
     for source in (html, _DECLARATION.sub("", html)):
         sanitiser = _Sanitiser()
         try:

@@ -69,8 +69,10 @@ def test_table_cells_are_separated() -> None:
 
 
 def test_malformed_declarations_do_not_break_conversion() -> None:
-    # html.parser raises AssertionError on "<![foo": the converter retries without declarations.
-    assert html_to_text("<p>before</p><![foo bar<p>after</p>") == "before\n\nafter"
+    # html.parser raises AssertionError on "<![foo]>": the converter retries without declarations.
+    assert html_to_text("<p>before</p><![foo bar]><p>after</p>") == "before\n\nafter"
+    # An unclosed "<" is text.
+    assert html_to_text("<p>before</p><![foo bar<p>after</p>") == "before\n\n<![foo bar\n\nafter"
 
 
 def test_unclosed_and_broken_markup() -> None:
@@ -82,3 +84,13 @@ def test_unclosed_and_broken_markup() -> None:
 @given(st.text(alphabet=st.sampled_from(list("<>!-[]/ab=\"' &;#\nscriptpreul")), max_size=200))
 def test_never_raises(html: str) -> None:
     assert isinstance(html_to_text(html), str)
+
+
+def test_defuse_escapes_only_what_does_not_close() -> None:
+    from engine.mail.html_defuse import defuse_html
+
+    assert defuse_html("a <b>bold</b> c < d <!-- note --> <!-- open") == (
+        "a <b>bold</b> c &lt; d <!-- note --> &lt;!-- open"
+    )
+    assert defuse_html("no markup") == "no markup"
+    assert defuse_html("<a <b>") == "&lt;a <b>"

@@ -115,7 +115,8 @@ def test_link_that_shows_its_own_address_is_not_repeated() -> None:
 
 
 def test_malformed_declaration() -> None:
-    assert sanitize_html("<p>a</p><![foo <p>b</p>") == "<p>a</p><p>b</p>"
+    assert sanitize_html("<p>a</p><![foo]><p>b</p>") == "<p>a</p><p>b</p>"
+    assert sanitize_html("<p>a</p><![foo <p>b</p>") == "<p>a</p>&lt;![foo <p>b</p>"
 
 
 def test_span_attributes_must_be_small_whole_numbers() -> None:
