@@ -6,8 +6,9 @@ filters and sort orders map to indexed columns.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -162,6 +163,26 @@ class StateCounts:
     def get(self, state: str) -> int:
         """Count for one state (0 when none)."""
         return self.counts.get(state, 0)
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """One page of audit events, newest first, and where the next page starts.
+
+    ``next_before`` is the ``before_seq`` of the next page (None when nothing older is left);
+    ``scanned_to`` is the lowest seq examined so far, for a progress indication of text searches.
+    """
+
+    events: list[AuditEvent]
+    next_before: int | None
+    scanned_to: int
+
+
+#: Sequence numbers a text search examines per query (about 20 ms of scanning on SQLite).
+AUDIT_SCAN_WINDOW = 20_000
+#: A text search returns after about this long, even with nothing found; once it has found
+#: something it returns after a quarter of it, so the first matches show early.
+AUDIT_SCAN_BUDGET_S = 0.2
 
 
 _SUMMARY_COLUMNS = (
@@ -465,9 +486,128 @@ class Queries:
         with self._db.read() as conn:
             return [str(r[0]) for r in conn.execute(select(_AU.c.action).distinct().order_by(_AU.c.action))]
 
+    # --- the audit log for the desktop: keyset pages, progressive text search -------------------
+
+    def audit_page(
+        self,
+        filters: AuditFilter | None = None,
+        *,
+        before_seq: int | None = None,
+        limit: int = 200,
+        window: int = AUDIT_SCAN_WINDOW,
+        budget_s: float = AUDIT_SCAN_BUDGET_S,
+    ) -> AuditPage:
+        """Audit events older than ``before_seq`` (newest first), paged by seq rather than offset.
+
+        Structured filters (time, action, actor, run, email address) use indexes. A free-text
+        filter scans backwards from ``before_seq`` in windows of ``window`` seqs and returns with a
+        full page, or after ``budget_s`` seconds (a quarter of it once something matched) with what
+        it found, so matches appear while the search goes on; the caller continues from
+        ``next_before`` until it is None.
+        """
+        return _audit_page(
+            self._db,
+            self._audit_where(replace(filters or AuditFilter(), text=None)),
+            filters or AuditFilter(),
+            before_seq=before_seq,
+            limit=limit,
+            window=window,
+            budget_s=budget_s,
+        )
+
+    def audit_actors(self) -> list[str]:
+        """The distinct actors in the log (for filter menus; read from the actor index)."""
+        with self._db.read() as conn:
+            return [str(r[0]) for r in conn.execute(select(_AU.c.actor).distinct().order_by(_AU.c.actor))]
+
+    def audit_head(self) -> tuple[int, str] | None:
+        """The newest event's seq and hash (None when the log is empty)."""
+        with self._db.read() as conn:
+            head = audit_repo.head(conn)
+        return None if head is None else (head.seq, head.hash)
+
 
 def _fmt(value: Any) -> str:
     if isinstance(value, list | tuple) and len(value) == 2:
         name, email = value
         return f"{name} <{email}>" if name else str(email)
     return str(value)
+
+
+# --- additions for the desktop: keyset paging and a progressive text search over the audit log ----
+
+
+def _audit_page(
+    db: Database,
+    structured: list[Any],
+    filters: AuditFilter,
+    *,
+    before_seq: int | None,
+    limit: int,
+    window: int,
+    budget_s: float,
+) -> AuditPage:
+    text = (filters.text or "").strip()
+    with db.read() as conn:
+        lower, upper = _seq_bounds(conn, filters)
+        if before_seq is not None:
+            upper = min(upper, before_seq)
+        if upper <= lower:
+            return AuditPage([], None, lower)
+        if not text:
+            query = (
+                select(_AU)
+                .where(and_(_AU.c.seq < upper, _AU.c.seq >= lower, *structured))
+                .order_by(_AU.c.seq.desc())
+                .limit(limit)
+            )
+            events = [audit_repo.from_row(r) for r in conn.execute(query)]
+            more = len(events) == limit and events[-1].seq > lower
+            return AuditPage(events, events[-1].seq if more else None, events[-1].seq if events else lower)
+        matches = _audit_text_clause(db, text)
+        found: list[AuditEvent] = []
+        started = time.monotonic()
+        high = upper
+        while high > lower:
+            low = max(lower, high - window)
+            query = (
+                select(_AU)
+                .where(and_(_AU.c.seq < high, _AU.c.seq >= low, matches, *structured))
+                .order_by(_AU.c.seq.desc())
+                .limit(limit - len(found))
+            )
+            found.extend(audit_repo.from_row(r) for r in conn.execute(query))
+            if len(found) >= limit:
+                return AuditPage(found, found[-1].seq, found[-1].seq)
+            high = low
+            elapsed = time.monotonic() - started
+            if elapsed >= budget_s or (found and elapsed >= budget_s / 4):
+                break
+        return AuditPage(found, high if high > lower else None, high)
+
+
+def _seq_bounds(conn: Any, filters: AuditFilter) -> tuple[int, int]:
+    """[lower, upper) seq bounds: the whole log, narrowed by the time filter (via the ts index)."""
+    if filters.since or filters.until:
+        window = audit_repo.seq_range_for_time(conn, filters.since, filters.until)
+        if window is None:
+            return 0, 0
+        return window[0], window[1] + 1
+    head = audit_repo.head(conn)
+    return 1, (head.seq + 1 if head else 1)
+
+
+def _audit_text_clause(db: Database, text: str) -> Any:
+    """Case-insensitive substring match over the searchable columns, without ``lower()`` on SQLite.
+
+    SQLite's LIKE already ignores ASCII case, and skipping ``lower()`` makes the scan about three
+    times faster; PostgreSQL uses ILIKE.
+    """
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
+    columns = (_AU.c.detail, _AU.c.email_ref, _AU.c.actor, _AU.c.action, _AU.c.destination, _AU.c.outcome)
+    if db.is_sqlite:
+        likes = [c.like(pattern, escape="\\") for c in columns]
+    else:
+        likes = [c.ilike(pattern, escape="\\") for c in columns]
+    return or_(*likes, _AU.c.run_id == text)

@@ -1,0 +1,86 @@
+"""What every view gets: the open profile's engine, the task manager, and a "data changed" signal.
+
+Views never call the engine on the GUI thread: they hand an operation to :meth:`AppContext.call`,
+which runs it on a worker and calls back with the result. Operations that change data name what
+they changed, and :attr:`AppContext.changed` tells every view to refresh those parts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, TypeVar
+
+from PySide6.QtCore import QObject, Signal
+
+from desktop.app.tasks import TaskManager, describe_error
+
+if TYPE_CHECKING:
+    from engine.service import TriageService
+
+T = TypeVar("T")
+
+#: Names of the kinds of data a view can show; ``changed`` carries a set of them.
+QUEUE = "queue"
+RUNS = "runs"
+AUDIT = "audit"
+CONTACTS = "contacts"
+SETTINGS = "settings"
+EVERYTHING = frozenset({QUEUE, RUNS, AUDIT, CONTACTS, SETTINGS})
+
+
+class AppContext(QObject):
+    """The open profile as views see it.
+
+    ``changed(frozenset)`` names what changed; ``error(str)`` carries a message for the user
+    (the main window shows it); ``notice(str)`` a short confirmation for the status bar.
+    """
+
+    changed = Signal(object)
+    error = Signal(str)
+    notice = Signal(str)
+
+    def __init__(
+        self, service: TriageService, tasks: TaskManager, *, demo: bool = False, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.tasks = tasks
+        self.demo = demo
+
+    def call(
+        self,
+        label: str,
+        op: Callable[[TriageService], T],
+        *,
+        done: Callable[[T], None] | None = None,
+        error: Callable[[BaseException], None] | None = None,
+        changes: Iterable[str] = (),
+    ) -> int:
+        """Run ``op(service)`` on a worker; then ``done(result)``, and announce ``changes``.
+
+        Without ``error``, a failure is reported as ``"<label>: <message>"`` on :attr:`error`.
+        Data may have changed even when an operation fails half-way, so ``changes`` are
+        announced either way.
+        """
+        service = self.service
+        changed = frozenset(changes)
+
+        def finished(result: T) -> None:
+            if done is not None:
+                done(result)
+            if changed:
+                self.changed.emit(changed)
+
+        def failed(exc: BaseException) -> None:
+            if error is not None:
+                error(exc)
+            else:
+                self.error.emit(f"{label}: {describe_error(exc)}")
+            if changed:
+                self.changed.emit(changed)
+
+        return self.tasks.run(label, lambda: op(service), done=finished, error=failed)
+
+    def announce(self, *changes: str) -> None:
+        """Tell views that data changed outside an operation (a poll, a send)."""
+        self.changed.emit(frozenset(changes) or EVERYTHING)
