@@ -14,7 +14,8 @@ import json
 import os
 import tempfile
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -175,14 +176,20 @@ def load_compiled(path: Path) -> tuple[CompiledModel, ModelMeta]:
     return model, meta
 
 
-def _open(path: Path) -> Any:
-    """Open an ``.npz`` archive without allowing pickled objects."""
+@contextmanager
+def _open(path: Path) -> Iterator[Any]:
+    """Open an ``.npz`` archive without allowing pickled objects (the file is closed on every path)."""
     if not path.is_file():
         raise ModelFileError(f"{path}: no saved model")
-    try:
-        return np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise ModelFileError(f"{path.name}: not a model file or damaged ({exc})") from exc
+    with path.open("rb") as handle:
+        try:
+            archive = np.load(handle, allow_pickle=False)
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+            raise ModelFileError(f"{path.name}: not a model file or damaged ({exc})") from exc
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ModelFileError(f"{path.name}: not a model file (a single array, not an archive)")
+        with archive:
+            yield archive
 
 
 def _meta(archive: Any, path: Path) -> ModelMeta:

@@ -8,8 +8,12 @@ from engine.classify.features import STOP_WORDS
 from engine.classify.text import SENDER_DOMAIN_PREFIX, SENDER_ROLE_PREFIX
 
 #: A sender token is named only when it pushed at least this share of the strongest word.
-SENDER_SHARE = 0.2
+SENDER_SHARE = 0.4
 _SENDER_PREFIXES = (SENDER_DOMAIN_PREFIX, SENDER_ROLE_PREFIX)
+#: Domain labels too generic to explain anything.
+_GENERIC_LABELS = frozenset(
+    {"com", "co", "uk", "org", "net", "gov", "ac", "sch", "nhs", "ltd", "plc", "eu", "mail"}
+)
 
 
 def model_reasons(contributions: Sequence[tuple[str, float]], *, limit: int = 5) -> tuple[str, ...]:
@@ -25,8 +29,9 @@ def model_reasons(contributions: Sequence[tuple[str, float]], *, limit: int = 5)
         if value <= 0.0:
             break
         if any(part.startswith(_SENDER_PREFIXES) for part in feature.split(" ")):
-            if " " not in feature:
-                senders.append((_sender_label(feature), value))
+            label = _sender_label(feature)
+            if " " not in feature and label not in _GENERIC_LABELS:
+                senders.append((label, value))
             continue
         if len(words) < limit and _is_telling(feature):
             words.append(feature)

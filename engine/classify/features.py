@@ -35,7 +35,8 @@ STOP_WORDS = frozenset((
     "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom",
     "why", "will", "with", "would", "you", "your", "yours", "yourself", "yourselves", "hi", "hello",
     "dear", "not", "thanks", "thank", "please", "regards", "ll", "ve", "re", "don", "im", "ive", "id", "it's",
-    "i'm", "can't", "won't", "also", "get", "got", "just", "one", "two", "let", "us",
+    "i'm", "can't", "won't", "also", "get", "got", "isn", "doesn", "didn", "wasn", "aren", "couldn",
+    "wouldn", "haven", "hasn", "cant", "dont", "just", "one", "two", "let", "us",
 ))
 
 

@@ -58,7 +58,8 @@ def fit(
     char_vectorizer = TfidfVectorizer(analyzer=char_features, sublinear_tf=True, min_df=CHAR_MIN_DF)
     matrix = sp.hstack([word_vectorizer.fit_transform(texts), char_vectorizer.fit_transform(texts)]).tocsr()
     y = np.asarray(labels)
-    calibrated = CalibratedClassifierCV(LinearSVC(C=SVM_C), method="sigmoid", cv=_folds(y, pinned))
+    svm = LinearSVC(C=SVM_C, random_state=_SEED)
+    calibrated = CalibratedClassifierCV(svm, method="sigmoid", cv=_folds(y, pinned))
     calibrated.fit(matrix, y, sample_weight=np.asarray(weights, dtype=np.float64))
     return Fitted(word_vectorizer, char_vectorizer, calibrated)
 

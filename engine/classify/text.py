@@ -77,8 +77,8 @@ class LabelledText:
 def sender_tokens(sender: str) -> list[str]:
     """Tokens describing a sender address: its domain labels and any role word in its local part."""
     address = sender.strip().lower()
-    local, _, domain = address.rpartition("@")
-    if not domain:
+    local, at, domain = address.rpartition("@")
+    if not at or not domain:
         return []
     tokens: list[str] = []
     parts = [local, *_LOCAL_SPLIT.split(local)]
