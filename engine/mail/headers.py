@@ -35,7 +35,8 @@ _SIMPLE_MAILBOX = re.compile(
 )
 MAX_ADDRESS_LENGTH = 254
 MAX_ADDRESSES = 500
-# The policy's address parser is slightly worse than linear; longer fields are scanned instead.
+# The policy's header parsers are slow on long values (seconds for 200 KB); longer fields are
+# decoded tolerantly, and address fields scanned, instead.
 MAX_PARSED_LENGTH = 8192
 
 
@@ -129,9 +130,6 @@ class HeaderReader:
         simple = self._simple_addresses(raw)
         if simple is not None:
             return simple
-        if len(raw) > MAX_PARSED_LENGTH:
-            self.defects.append(f"{name} header: too long to parse; addresses scanned from the text")
-            return self._scan_addresses(raw, [])
         header, error = self._header(name, raw)
         parsed = getattr(header, "addresses", ()) if error is None else ()
         good: list[Address] = []
@@ -190,7 +188,13 @@ class HeaderReader:
             pos += 1
 
     def _header(self, name: str, raw: str) -> tuple[object, str | None]:
-        """The policy's header object for one field (parsed once), or the error it raised."""
+        """The policy's header object for one field (parsed once), or the error it raised.
+
+        Fields longer than :data:`MAX_PARSED_LENGTH` are not given to the policy's parser, which is
+        slow on them; callers then use the tolerant decoding.
+        """
+        if len(raw) > MAX_PARSED_LENGTH:
+            return None, f"longer than {MAX_PARSED_LENGTH} characters"
         key = (name.lower(), raw)
         if key not in self._parsed:
             self._parsed[key] = guarded(lambda: self._policy.header_fetch_parse(name, raw))

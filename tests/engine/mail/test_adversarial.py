@@ -39,6 +39,14 @@ pytestmark = pytest.mark.timeout(60)
             b"From: a@b.com\r\nSubject: =?utf-8?q?" + b"x" * N + b"\r\n\r\nx", id="open encoded word"
         ),
         pytest.param(b"From: a@b.com\r\nReferences: " + b"<" * N + b"\r\n\r\nx", id="brackets"),
+        pytest.param(b"From: a@b.com\r\nSubject: " + "é ".encode() * N + b"\r\n\r\nx", id="8-bit subject"),
+        pytest.param(
+            b"From: a@b.com\r\nSubject: " + b"=?utf-8?q?a?= " * (N // 10) + b"\r\n\r\nx", id="many words"
+        ),
+        pytest.param(
+            b"From: a@b.com\r\nTo: " + "é <a@b.com>, ".encode() * (N // 10) + b"\r\n\r\nx", id="8-bit To"
+        ),
+        pytest.param(b"From: a@b.com\r\nDate: " + b"Mon, " * N + b"\r\n\r\nx", id="long date"),
         pytest.param(b"From: a@b.com\r\n" + b"X-" + b"a" * N + b"\r\n\r\nx", id="field name without colon"),
         pytest.param(
             b"From: a@b.com\r\nContent-Type: text/html\r\n\r\n" + b"<a " * (N // 3), id="unclosed tags"
