@@ -9,6 +9,7 @@ FALLBACK = "there"
 _MAX_WORDS = 4
 _MAX_WORD = 24
 _NAME_WORD = re.compile(r"^[^\W\d_]+(?:['’-][^\W\d_]+)*\.?$")
+_PARTS = re.compile(r"['’-]")
 _TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "rev", "revd"})
 #: Words that mark a role or company mailbox rather than a person ("Accounts Team", "Acme Ltd").
 _NOT_NAMES = frozenset({
@@ -34,7 +35,8 @@ def greeting_name(display_name: str) -> str:
     words = name.split(" ") if name else []
     if not words or len(words) > _MAX_WORDS or not all(_looks_like_name_word(w) for w in words):
         return FALLBACK
-    if any(w.lower().rstrip(".") in _NOT_NAMES for w in words):
+    parts = [p for w in words for p in _PARTS.split(w.lower().rstrip("."))]
+    if any(p in _NOT_NAMES for p in parts):
         return FALLBACK
     if words[0].lower().rstrip(".") in _TITLES:
         return " ".join(_capitalised(w) for w in words[:1] + words[-1:]) if len(words) > 1 else FALLBACK
