@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from email import policy as email_policy
 from email.message import Message
+from email.parser import BytesParser
 
 from engine.mail.charset import decode_bytes
 from engine.mail.encoded_words import clean_text, tolerant_header
@@ -19,6 +20,9 @@ from engine.mail.model import Attachment
 MAX_DEPTH = 40
 MAX_PARTS = 1000
 MAX_FILENAME = 255
+MAX_RECOVERIES = 3
+_BOUNDARY_LINE = re.compile(r"^--([0-9A-Za-z'()+_,./:=?-][0-9A-Za-z'()+_,./:=? -]{0,69}?)(?:--)?[ \t]*$")
+_HEADER_FIELD = re.compile(r"^[\x21-\x39\x3b-\x7e]+[ \t]*:")
 _TYPE_IN_TEXT = re.compile(r"^\s*([A-Za-z0-9!#$&^_.+-]+)\s*/\s*([A-Za-z0-9!#$&^_.+-]+)")
 _CHARSET_IN_TEXT = re.compile(r"charset\s*=\s*\"?([^\";\s]+)", re.IGNORECASE)
 _NAME_IN_TEXT = re.compile(r"(?:file)?name\*?\s*=\s*\"?([^\";]+)", re.IGNORECASE)
@@ -40,6 +44,7 @@ def extract_body(message: Message) -> Body:
     body = Body()
     stack: list[tuple[Message, int]] = [(message, 0)]
     seen = 0
+    recoveries = 0
     while stack:
         part, depth = stack.pop()
         seen += 1
@@ -56,8 +61,44 @@ def extract_body(message: Message) -> Body:
             if isinstance(children, list):
                 stack.extend((child, depth + 1) for child in reversed(children) if isinstance(child, Message))
             continue
+        if content_type.startswith("multipart/") and recoveries < MAX_RECOVERIES:
+            recovered = _recover_multipart(part)
+            if recovered is not None:
+                recoveries += 1
+                body.defects.append(
+                    f"{content_type} boundary did not match the body; parts found by their own boundary lines"
+                )
+                stack.append((recovered, depth + 1))
+                continue
         _take_leaf(body, part, content_type, is_root=part is message)
     return body
+
+
+def _recover_multipart(part: Message) -> Message | None:
+    """Re-read a multipart whose declared boundary is missing or wrong, using the boundary lines
+    actually present in its body (the most frequent ``--token`` line followed by a header line).
+
+    Returns ``None`` when the body holds no such lines.
+    """
+    payload = part.get_payload()
+    if not isinstance(payload, str):
+        return None
+    counts: dict[str, int] = {}
+    lines = payload.splitlines()
+    for index, line in enumerate(lines[:-1]):
+        match = _BOUNDARY_LINE.match(line)
+        if match and _HEADER_FIELD.match(lines[index + 1]):
+            counts[match.group(1)] = counts.get(match.group(1), 0) + 1
+    if not counts:
+        return None
+    boundary = max(counts, key=lambda token: counts[token])
+    source = f'Content-Type: multipart/mixed; boundary="{boundary}"\r\n\r\n'.encode() + payload.encode(
+        "utf-8", "surrogateescape"
+    )
+    parsed, _ = guarded(lambda: BytesParser(policy=email_policy.compat32).parsebytes(source))
+    if parsed is None or not parsed.is_multipart():
+        return None
+    return parsed
 
 
 def content_type_of(part: Message) -> str:

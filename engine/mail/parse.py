@@ -33,7 +33,7 @@ from engine.mail.headerblock import (
 from engine.mail.headers import HeaderReader
 from engine.mail.html_text import html_to_text
 from engine.mail.mime import extract_body
-from engine.mail.model import ParsedEmail, Quarantined
+from engine.mail.model import Address, ParsedEmail, Quarantined
 
 __all__ = ["MAX_MESSAGE_BYTES", "SAFE_HEADERS", "parse_message", "peek_message_id", "quarantine_reason"]
 
@@ -100,7 +100,7 @@ def parse_message(raw: bytes) -> ParsedEmail | Quarantined:
     parsed = ParsedEmail(
         message_id=message_id,
         subject=reader.text("subject") or "",
-        sender=(reader.addresses("from") or reader.addresses("sender") or (None,))[0],
+        sender=_sender(reader),
         reply_to=reader.addresses("reply-to"),
         to=reader.addresses("to"),
         cc=reader.addresses("cc"),
@@ -136,6 +136,19 @@ def _read_structure(data: bytes, block: HeaderBlock, defects: list[str]) -> tupl
     message.set_payload(rest.decode("utf-8", "surrogateescape"))
     pairs = [(name, value.decode("utf-8", "surrogateescape")) for name, value in block.fields]
     return message, HeaderReader(pairs)
+
+
+def _sender(reader: HeaderReader) -> Address | None:
+    """The first From address, else Sender, else (recorded as a defect) the Return-Path address."""
+    for name in ("from", "sender"):
+        addresses = reader.addresses(name)
+        if addresses:
+            return addresses[0]
+    envelope = reader.addresses("return-path")
+    if envelope:
+        reader.defects.append("no usable From or Sender address; sender taken from Return-Path")
+        return envelope[0]
+    return None
 
 
 def _joined(values: list[str]) -> str | None:

@@ -97,6 +97,18 @@ def test_sender_header_is_used_when_from_is_missing() -> None:
     assert parsed(message(b"Sender: bot@b.com", b"Subject: x")).sender == Address("", "bot@b.com")
 
 
+def test_return_path_is_the_last_resort_for_the_sender() -> None:
+    email = parsed(message(
+        b"Return-Path: <pete.dawson@example.com>",
+        b"From: Pete Dawson <pete.dawson at example dot com>",
+        b"Subject: payment sent?",
+    ))
+    assert email.sender == Address("", "pete.dawson@example.com")
+    assert "no usable From or Sender address; sender taken from Return-Path" in email.defects
+    bounce = parsed(message(b"Return-Path: <>", b"From: MAILER-DAEMON", b"Subject: failure"))
+    assert bounce.sender is None
+
+
 # --- automated mail --------------------------------------------------------------------------
 
 
@@ -215,6 +227,26 @@ def test_missing_boundary_reads_the_body_as_text() -> None:
     email = parsed(message(b"From: a@b.com", b"Content-Type: multipart/mixed", body=b"just text\r\n"))
     assert email.body_text.strip() == "just text"
     assert any("boundary" in d for d in email.defects)
+
+
+def test_mismatched_boundary_is_recovered_from_the_body() -> None:
+    raw = message(
+        b"From: a@b.com",
+        b'Content-Type: multipart/alternative;\r\n\tboundary="----=_NextPart_000_0017_01DB3A5C.8E2F4A10"',
+        body=(
+            b"This is a multi-part message in MIME format.\r\n\r\n"
+            b"------=_NextPart_000_0017_01DB3A5C.8E2F4A1\r\n"
+            b"Content-Type: text/plain; charset=us-ascii\r\n\r\n"
+            b"Please could we order 250 compliment slips.\r\n\r\n"
+            b"------=_NextPart_000_0017_01DB3A5C.8E2F4A1\r\nContent-Type: text/html\r\n\r\n"
+            b"<p>Please could we order 250 compliment slips.</p>\r\n"
+            b"------=_NextPart_000_0017_01DB3A5C.8E2F4A1--\r\n"
+        ),
+    )
+    email = parsed(raw)
+    assert email.body_text.strip() == "Please could we order 250 compliment slips."
+    assert email.body_html is not None
+    assert any("boundary did not match" in d for d in email.defects)
 
 
 def test_boundary_never_found() -> None:
