@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from connectors.outbox import OutboxFolderSender
+from connectors.secrets import KeyringSecretStore
 
 from connectors.local_folder import EmlFolderSource, MaildirSource, MboxSource, demo_source
 from engine.errors import ConfigurationError
@@ -69,7 +70,11 @@ def source_from_spec(spec: str) -> MailSource:
 
 def build_connections(profile: Profile) -> Connections:
     """Connectors for the profile as configured (the embedded defaults when nothing is)."""
-    return Connections(sender=OutboxFolderSender(profile.outbox_dir), sources=configured_sources(profile))
+    return Connections(
+        sender=OutboxFolderSender(profile.outbox_dir),
+        sources=configured_sources(profile),
+        secrets=KeyringSecretStore(),
+    )
 
 
 def open_service(profile_dir: str | Path | None) -> TriageService:

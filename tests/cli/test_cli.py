@@ -160,7 +160,7 @@ def test_crm_contacts_and_activities_name_their_runs(demo: Cli) -> None:
     assert len({a["run_id"] for a in activities}) == len(activities)
     for activity in activities:
         assert activity["run_id"] in runs
-        assert runs[activity["run_id"]]["from"] == activity["contact_email"]
+        assert runs[activity["run_id"]]["from"].lower() == activity["contact_email"]
 
 
 def test_audit_verify_export_and_tamper(demo: Cli, tmp_path: Path) -> None:

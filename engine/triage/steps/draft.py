@@ -7,6 +7,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.audit.event import NewAuditEvent
 from engine.categories import NO_REPLY_CATEGORIES, DataCategory
+from engine.drafting.reference import make_reference
 from engine.durable.step import StepContext, StepResult
 from engine.mail.model import ParsedEmail
 from engine.mail.reply import reply_subject
@@ -20,7 +21,7 @@ _D = table_of(Draft)
 
 def reference_for(run_id: int) -> str:
     """The short reference a customer can quote back (stable per run)."""
-    return f"REF-{run_id:06d}"
+    return make_reference(run_id)
 
 
 def first_name(email: ParsedEmail) -> str:
