@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.audit.event import NewAuditEvent
 from engine.categories import DataCategory
@@ -23,6 +22,7 @@ from engine.ports import FetchedBatch, MailSource, RawMessage
 from engine.storage import audit_repo
 from engine.storage.db import Database
 from engine.storage.models import Email, EmailContent, Run, SyncState, table_of
+from engine.storage.statements import insert_ignore
 from engine.storage.types import utcnow
 
 _EM = table_of(Email)
@@ -31,6 +31,9 @@ _R = table_of(Run)
 _SS = table_of(SyncState)
 
 TRIAGE_WORKFLOW = "triage"
+
+_INSERT_CONTENT = _EC.insert()
+_INSERT_RUN = _R.insert().returning(_R.c.id)
 
 
 @dataclass
@@ -53,49 +56,42 @@ class IngestReport:
             self.new_run_ids = (self.new_run_ids or []) + other.new_run_ids
 
 
-def _insert_ignore(conn: Connection, table: Any) -> Any:
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    return sqlite.insert(table).on_conflict_do_nothing()
-
-
 def store_message(
     conn: Connection, message: RawMessage, *, now: datetime, workflow: str = TRIAGE_WORKFLOW
 ) -> int | None:
     """Store one message and create its run; return the run id, or None for a duplicate."""
     message_id = peek_message_id(message.raw)
+    dialect = conn.dialect.name
     email_id = conn.execute(
-        _insert_ignore(conn, _EM)
-        .values(
-            identity=message.identity(),
-            account=message.account,
-            folder=message.folder,
-            uidvalidity=message.uidvalidity,
-            uid=message.uid,
-            source_key=message.source_key,
-            message_id=message_id,
-            received_at=message.received_at,
-            ingested_at=now,
-            size=len(message.raw),
-        )
-        .returning(_EM.c.id)
+        insert_ignore(_EM, dialect, "id"),
+        {
+            "identity": message.identity(),
+            "account": message.account,
+            "folder": message.folder,
+            "uidvalidity": message.uidvalidity,
+            "uid": message.uid,
+            "source_key": message.source_key,
+            "message_id": message_id,
+            "received_at": message.received_at,
+            "ingested_at": now,
+            "size": len(message.raw),
+        },
     ).scalar_one_or_none()
     if email_id is None:
         return None
-    conn.execute(_EC.insert().values(email_id=email_id, raw=message.raw))
+    conn.execute(_INSERT_CONTENT, {"email_id": email_id, "raw": message.raw})
     run_id = conn.execute(
-        _R.insert()
-        .values(
-            email_id=email_id,
-            workflow=workflow,
-            state=RunState.PENDING.value,
-            step_index=0,
-            attempt=0,
-            priority=0,
-            created_at=now,
-            updated_at=now,
-        )
-        .returning(_R.c.id)
+        _INSERT_RUN,
+        {
+            "email_id": email_id,
+            "workflow": workflow,
+            "state": RunState.PENDING.value,
+            "step_index": 0,
+            "attempt": 0,
+            "priority": 0,
+            "created_at": now,
+            "updated_at": now,
+        },
     ).scalar_one()
     audit_repo.append(
         conn,

@@ -7,6 +7,7 @@ composition root (``desktop.wiring``) builds the connectors and hands them in.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +42,9 @@ from engine.triage.steps.draft import first_name, reference_for
 from engine.triage.workflow import build_triage_workflow
 
 _COR = table_of(Correction)
+
+#: Seconds a settings snapshot is reused before the database is read again.
+SETTINGS_TTL_S = 2.0
 _D = table_of(Draft)
 
 
@@ -108,11 +112,25 @@ class TriageService:
         self._classifier_lock = threading.Lock()
         self._group_local_steps = group_local_steps
         self._runner: Runner[TriageDeps] | None = None
+        self._snapshot: tuple[int, float, SettingsSnapshot] | None = None
 
     # --- collaborators -------------------------------------------------------------------------
 
     def snapshot(self) -> SettingsSnapshot:
-        """Current settings as the steps use them."""
+        """Current settings as the steps use them.
+
+        Cached for :data:`SETTINGS_TTL_S` seconds (a change made in another process applies within
+        that time) and refreshed at once after a change made through this service.
+        """
+        now = time.monotonic()
+        cached = self._snapshot
+        if cached is not None and cached[0] == self.settings.generation and now < cached[1]:
+            return cached[2]
+        snapshot = self._read_snapshot()
+        self._snapshot = (self.settings.generation, now + SETTINGS_TTL_S, snapshot)
+        return snapshot
+
+    def _read_snapshot(self) -> SettingsSnapshot:
         policies = self.settings.policies()
         overrides = {c: p.template for c, p in policies.items() if p.template}
         templates = (

@@ -66,6 +66,7 @@ class SettingsStore:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self.generation = 0
 
     def _read(self, key: str) -> Any:
         with self._db.read() as conn:
@@ -129,3 +130,4 @@ class SettingsStore:
     def _write(self, key: str, value: Any, actor: str | None) -> None:
         with self._db.write() as conn:
             write_raw(conn, key, value, actor=actor)
+        self.generation += 1

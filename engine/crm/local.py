@@ -5,13 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, bindparam, select
 
 from engine.storage.models import Activity, Contact, table_of
+from engine.storage.statements import insert_ignore, update_by
 
 _CT = table_of(Contact)
 _AC = table_of(Activity)
+_FIND_CONTACT = select(_CT.c.id, _CT.c.name, _CT.c.first_seen, _CT.c.last_seen).where(
+    _CT.c.email == bindparam("b_key")
+)
+_COUNT_ACTIVITY = (
+    _CT.update().where(_CT.c.id == bindparam("b_key")).values(activity_count=_CT.c.activity_count + 1)
+)
 
 #: Domains of free mail services: the sender's domain says nothing about their company.
 FREE_MAIL_DOMAINS = frozenset(
@@ -58,22 +64,20 @@ def one_line_summary(category: str, subject: str, limit: int = 120) -> str:
 def upsert_contact(conn: Connection, *, email: str, name: str, seen_at: datetime) -> int:
     """Create the contact or update its name and last-seen time; return its id."""
     email = email.lower()
-    row = conn.execute(
-        select(_CT.c.id, _CT.c.name, _CT.c.first_seen, _CT.c.last_seen).where(_CT.c.email == email)
-    ).first()
+    row = conn.execute(_FIND_CONTACT, {"b_key": email}).first()
     if row is None:
-        insert = postgresql.insert(_CT) if conn.dialect.name == "postgresql" else sqlite.insert(_CT)
         conn.execute(
-            insert.values(
-                email=email,
-                name=name,
-                company=company_from_address(email),
-                first_seen=seen_at,
-                last_seen=seen_at,
-                activity_count=0,
-            ).on_conflict_do_nothing()
+            insert_ignore(_CT, conn.dialect.name),
+            {
+                "email": email,
+                "name": name,
+                "company": company_from_address(email),
+                "first_seen": seen_at,
+                "last_seen": seen_at,
+                "activity_count": 0,
+            },
         )
-        return int(conn.execute(select(_CT.c.id).where(_CT.c.email == email)).scalar_one())
+        return int(conn.execute(_FIND_CONTACT, {"b_key": email}).first().id)  # type: ignore[union-attr]
     values: dict[str, Any] = {}
     if name and not row.name:
         values["name"] = name
@@ -82,7 +86,7 @@ def upsert_contact(conn: Connection, *, email: str, name: str, seen_at: datetime
     if seen_at < row.first_seen:
         values["first_seen"] = seen_at
     if values:
-        conn.execute(_CT.update().where(_CT.c.id == row.id).values(**values))
+        conn.execute(update_by(_CT, "id"), {"b_key": row.id, **values})
     return int(row.id)
 
 
@@ -97,18 +101,18 @@ def add_activity(
     remote: dict[str, Any] | None,
 ) -> bool:
     """Log the run's activity once; return False when it was already logged."""
-    insert = postgresql.insert(_AC) if conn.dialect.name == "postgresql" else sqlite.insert(_AC)
     result = conn.execute(
-        insert.values(
-            run_id=run_id,
-            contact_id=contact_id,
-            category=category,
-            summary=summary,
-            occurred_at=occurred_at,
-            remote=remote,
-        ).on_conflict_do_nothing()
+        insert_ignore(_AC, conn.dialect.name),
+        {
+            "run_id": run_id,
+            "contact_id": contact_id,
+            "category": category,
+            "summary": summary,
+            "occurred_at": occurred_at,
+            "remote": remote,
+        },
     )
     if not result.rowcount:
         return False
-    conn.execute(_CT.update().where(_CT.c.id == contact_id).values(activity_count=_CT.c.activity_count + 1))
+    conn.execute(_COUNT_ACTIVITY, {"b_key": contact_id})
     return True

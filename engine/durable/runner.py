@@ -149,6 +149,7 @@ class Runner(Generic[DepsT]):
         group_local_steps: bool = True,
         claim_batch: int = 8,
         rng: random.Random | None = None,
+        on_run_driven: Callable[[int, float], None] | None = None,
     ) -> None:
         self.db = db
         self.workflow = workflow
@@ -160,6 +161,7 @@ class Runner(Generic[DepsT]):
         self.group_local_steps = group_local_steps
         self.claim_batch = claim_batch
         self._rng = rng or random.Random()
+        self.on_run_driven = on_run_driven
         self.ledger = EffectLedger(db, now)
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="step")
 
@@ -216,6 +218,7 @@ class Runner(Generic[DepsT]):
 
     def _drive_claimed(self, run_id: int, stats: RunnerStats) -> None:
         stats.runs += 1
+        started = time.perf_counter()
         try:
             try:
                 state = self._load(run_id)
@@ -231,6 +234,8 @@ class Runner(Generic[DepsT]):
             with self.db.write() as conn:
                 leases.release(conn, run_ids=[run_id], owner=self.owner)
             raise
+        if self.on_run_driven is not None:
+            self.on_run_driven(run_id, time.perf_counter() - started)
 
     def _load(self, run_id: int) -> _RunState:
         with self.db.read() as conn:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sqlalchemy import Connection
-from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.audit.event import NewAuditEvent
 from engine.categories import NO_REPLY_CATEGORIES, DataCategory
@@ -12,6 +11,7 @@ from engine.durable.step import StepContext, StepResult
 from engine.mail.model import ParsedEmail
 from engine.mail.reply import reply_subject
 from engine.storage.models import Draft, table_of
+from engine.storage.statements import insert_ignore
 from engine.triage.deps import TriageDeps
 from engine.triage.email_data import parsed_email
 from engine.triage.steps.base import LocalStep
@@ -72,19 +72,19 @@ class DraftStep(LocalStep):
         now = ctx.now()
 
         def apply(conn: Connection) -> None:
-            insert = postgresql.insert(_D) if conn.dialect.name == "postgresql" else sqlite.insert(_D)
             conn.execute(
-                insert.values(
-                    run_id=run_id,
-                    to_addrs=to,
-                    subject=subject,
-                    body=draft.body,
-                    template=draft.template,
-                    source="template",
-                    findings=None,
-                    created_at=now,
-                    updated_at=now,
-                ).on_conflict_do_nothing()
+                insert_ignore(_D, conn.dialect.name),
+                {
+                    "run_id": run_id,
+                    "to_addrs": to,
+                    "subject": subject,
+                    "body": draft.body,
+                    "template": draft.template,
+                    "source": "template",
+                    "findings": None,
+                    "created_at": now,
+                    "updated_at": now,
+                },
             )
 
         return StepResult(
