@@ -73,12 +73,11 @@ _ACCOUNT = re.compile(r"(?<![\w-])\d{8}(?![\w-])")
 _IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}+")
 
 #: UK postcode areas (Royal Mail), plus BX for non-geographic addresses.
-POSTCODE_AREAS = frozenset(
-    """AB AL B BA BB BD BH BL BN BR BS BT BX CA CB CF CH CM CO CR CT CV CW DA DD DE DG DH DL DN DT DY
+_AREAS = """AB AL B BA BB BD BH BL BN BR BS BT BX CA CB CF CH CM CO CR CT CV CW DA DD DE DG DH DL DN DT DY
     E EC EH EN EX FK FY G GL GU GY HA HD HG HP HR HS HU HX IG IM IP IV JE KA KT KW KY L LA LD LE LL LN
     LS LU M ME MK ML N NE NG NN NP NR NW OL OX PA PE PH PL PO PR RG RH RM S SA SE SG SK SL SM SN SO SP
-    SR SS ST SW SY TA TD TF TN TQ TR TS TW UB W WA WC WD WF WN WR WS WV YO ZE""".split()
-)
+    SR SS ST SW SY TA TD TF TN TQ TR TS TW UB W WA WC WD WF WN WR WS WV YO ZE"""
+POSTCODE_AREAS = frozenset(_AREAS.split())
 
 
 def _labelled_reference(text: str, start: int) -> bool:
@@ -92,7 +91,9 @@ def _digits(text: str) -> str:
 
 def _digit_group_ends(text: str, start: int, end: int) -> list[int]:
     """Offsets (exclusive) inside ``[start, end)`` where a run of digits ends, last first."""
-    ends = [i + 1 for i in range(start, end) if text[i].isdigit() and (i + 1 == end or not text[i + 1].isdigit())]
+    ends = [
+        i + 1 for i in range(start, end) if text[i].isdigit() and (i + 1 == end or not text[i + 1].isdigit())
+    ]
     return ends[::-1]
 
 
@@ -100,16 +101,16 @@ def find_emails(text: str) -> Iterator[Found]:
     """Email addresses (``jane.smith@example.co.uk``)."""
     for match in _EMAIL.finditer(text):
         local, _, domain = match.group().partition("@")
+        bare_local = local.lstrip(".'")
         domain = domain.rstrip(".-")
         labels = domain.split(".")
-        if len(labels) < 2 or not labels[-1].isalpha() or len(labels[-1]) < 2 or "" in labels:
+        if not bare_local or len(labels) < 2 or "" in labels:
             continue
-        local = local.strip(".")
-        if not local:
+        if not (labels[-1].isalpha() and len(labels[-1]) >= 2):
             continue
-        start = match.start() + (len(match.group().partition("@")[0]) - len(match.group().partition("@")[0].lstrip(".")))
-        end = match.start() + len(match.group().partition("@")[0]) + 1 + len(domain)
-        yield Found(start, end, Kind.EMAIL, f"{local}@{domain}".lower())
+        start = match.start() + len(local) - len(bare_local)
+        end = match.start() + len(local) + 1 + len(domain)
+        yield Found(start, end, Kind.EMAIL, f"{bare_local}@{domain}".lower())
 
 
 def find_phones(text: str) -> Iterator[Found]:
