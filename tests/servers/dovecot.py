@@ -126,6 +126,15 @@ class DovecotServer:
         self.stop()
         self.start()
 
+    def kick(self, user: str = "*") -> None:
+        """Close every IMAP connection of `user` (all users by default) with `doveadm kick`.
+
+        Stopping the master leaves sessions already logged in running; a real restart or upgrade
+        with client shutdown ends them: kick, then restart.
+        """
+        doveadm = shutil.which("doveadm") or str(Path(self.binary).with_name("doveadm"))
+        subprocess.run([doveadm, "-c", str(self._config_file), "kick", user], check=True, capture_output=True)
+
     def log_text(self) -> str:
         """Return Dovecot's log so far (and anything it printed to stdout/stderr)."""
         parts = [
@@ -355,6 +364,10 @@ class DovecotMailbox:
     def restart(self) -> None:
         """Stop and start the server: same ports, users and mail."""
         self.server.restart()
+
+    def kick(self, user: str = "*") -> None:
+        """Close every IMAP connection of `user` (all users by default)."""
+        self.server.kick(user)
 
     def log_text(self) -> str:
         """Dovecot's log so far."""
