@@ -77,7 +77,7 @@ def waited(since: datetime | None, now: datetime) -> str:
     if since is None:
         return ""
     words = duration_words((_aware(now) - _aware(since)).total_seconds())
-    return "just now" if words == "just now" else words
+    return "< 1 min" if words == "just now" else words
 
 
 def ago(moment: datetime | None, now: datetime) -> str:

@@ -97,5 +97,5 @@ class PollController(QObject):
 
         if not keyring_status().available:
             return
-        signer = AnchorSigner(secret_store(self._service.install_id))
+        signer = AnchorSigner(secret_store(self._service))
         audit_ops.anchor_daily(self._service.db, signer, now=self._service.now())

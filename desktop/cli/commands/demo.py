@@ -11,14 +11,20 @@ from desktop.cli.output import print_json
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the command."""
-    demo = sub.add_parser("demo", help="triage the bundled demo mailbox in a fresh demo profile")
+    demo = sub.add_parser(
+        "demo", help="open the app on a fresh demo profile with the bundled mailbox (or triage it headless)"
+    )
     demo.add_argument("--headless", action="store_true", help="no window: triage and print a summary")
     demo.add_argument("--json", action="store_true", help="with --headless: print the summary as JSON")
     demo.set_defaults(handler=cmd_demo)
 
 
 def cmd_demo(ctx: CommandContext) -> int:
-    """Create the demo profile (in --profile when given, else a new temporary folder) and triage."""
+    """Open the window on a fresh demo profile, or with --headless create it, triage and summarise."""
+    if not ctx.args.headless:
+        from desktop.app.entry import run_app
+
+        return run_app(ctx.args.profile, demo=True)
     from desktop.cli.commands.runs import run_pass
     from desktop.wiring import create_demo_profile
 

@@ -1,0 +1,1 @@
+"""The core settings pages: office, policies, schedule, privacy, and the connections status."""

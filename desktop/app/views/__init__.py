@@ -1,0 +1,1 @@
+"""The main window's pages: review queue, activity, audit log, contacts, and the opening screens."""
