@@ -133,8 +133,8 @@ class AppController(QObject):
         self.window.show_opening(message, busy=False)
         self.open_failed.emit(message)
 
-    def quit(self) -> None:
-        """Save the layout, stop polling, wait for running work, close the profile, and exit."""
+    def shutdown(self) -> None:
+        """Save the layout, stop polling, wait for running work and close the profile."""
         if self._quitting:
             return
         self._quitting = True
@@ -148,6 +148,10 @@ class AppController(QObject):
         if self.instance is not None:
             self.instance.close()
         self.window.hide()
+
+    def quit(self) -> None:
+        """Shut down and leave the event loop."""
+        self.shutdown()
         app = QApplication.instance()
         if app is not None:
             app.quit()

@@ -11,6 +11,9 @@ from desktop.app.icons import app_icon
 class Tray(QObject):
     """A tray icon when the desktop has a tray; otherwise inert (``available`` is False).
 
+    ``available`` can be forced (tests): the app then behaves as if there were a tray (closing
+    the window keeps it running) even where no icon can be shown.
+
     Signals: ``open_requested()``, ``check_now_requested()``, ``quit_requested()``.
     """
 
@@ -20,11 +23,12 @@ class Tray(QObject):
 
     def __init__(self, parent: QObject | None = None, *, available: bool | None = None) -> None:
         super().__init__(parent)
-        self.available = QSystemTrayIcon.isSystemTrayAvailable() if available is None else available
+        system_tray = QSystemTrayIcon.isSystemTrayAvailable()
+        self.available = system_tray if available is None else available
         self.count = 0
         self.last_message: tuple[str, str] | None = None
         self._icon: QSystemTrayIcon | None = None
-        if self.available:
+        if self.available and system_tray:
             self._icon = QSystemTrayIcon(app_icon(), self)
             menu = QMenu()
             menu.addAction("Open Inbox Triage", self.open_requested.emit)
