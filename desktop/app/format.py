@@ -132,7 +132,7 @@ _KIND_WORDS = {
     "timeout": "It took too long; it will be tried again",
     "outcome_unknown": "It is not certain whether it went through; checked before trying again",
     "permanent": "It was refused",
-    "internal": "Something unexpected went wrong",
+    "internal": "It could not be done",
     "quarantined": "Quarantined",
 }
 

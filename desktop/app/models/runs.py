@@ -22,7 +22,7 @@ def _now() -> datetime:
 
 
 def _status(row: RunSummary) -> str:
-    words = fmt.error_words(row.state, row.error, row.error_kind, row.step)
+    words = fmt.error_words(row.state, row.error, row.error_kind)
     return words or fmt.state_label(row.state, row.outcome)
 
 

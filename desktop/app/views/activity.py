@@ -63,6 +63,15 @@ def load_run_detail(service: TriageService, run_id: int) -> RunDetail:
     return RunDetail(service.queries.run(run_id), timeline)
 
 
+def failed_step(timeline: list[AuditEvent]) -> str | None:
+    """The step named by the run's latest failure or retry event, if any."""
+    for event in reversed(timeline):
+        if event.action in ("run.failed", "step.retry_scheduled"):
+            step = event.detail.get("step")
+            return str(step) if step else None
+    return None
+
+
 class RunDetailPanel(QFrame):
     """One run: its state in plain words, Retry for failures, and its timeline."""
 
@@ -112,7 +121,7 @@ class RunDetailPanel(QFrame):
         run = detail.run
         sender = run.sender or "unknown sender"
         self.title.setText(f"#{run.run_id} · {run.subject or '(no subject)'} — {sender}")
-        words = fmt.error_words(run.state, run.error, run.error_kind, run.step)
+        words = fmt.error_words(run.state, run.error, run.error_kind, failed_step(detail.timeline))
         status = fmt.state_label(run.state, run.outcome)
         if run.category:
             status += f" · {fmt.category_label(run.category)}"
@@ -242,7 +251,7 @@ class ActivityTab(QWidget):
             return service.queries.run(run_id)
 
         def after(run: RunSummary) -> None:
-            words = fmt.error_words(run.state, run.error, run.error_kind, run.step)
+            words = fmt.error_words(run.state, run.error, run.error_kind)
             if run.state == "failed":
                 self.banner.show_message(f"Retried, but it failed again. {words}", "error")
             else:
