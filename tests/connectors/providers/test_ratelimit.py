@@ -77,9 +77,8 @@ def test_deadline_raises_without_reserving() -> None:
     fake = FakeTime()
     rl = limiter(fake, 600, name="OpenAI")
     rl.pause(120)
-    with pytest.raises(RateLimitedError) as caught:
-        with rl.slot(max_wait=10):
-            pytest.fail("must not run")
+    with pytest.raises(RateLimitedError) as caught, rl.slot(max_wait=10):
+        pytest.fail("must not run")
     assert isinstance(caught.value, TransientError)
     assert caught.value.retry_after == pytest.approx(120)
     assert "OpenAI" in str(caught.value)
@@ -99,9 +98,8 @@ def test_slot_sleeps_until_the_reserved_start() -> None:
 
 def test_concurrency_slot_times_out() -> None:
     rl = RateLimiter(None, max_concurrency=1, name="Local")
-    with rl.slot(), pytest.raises(RateLimitedError, match="busy"):
-        with rl.slot(max_wait=0.05):
-            pytest.fail("must not run")
+    with rl.slot(), pytest.raises(RateLimitedError, match="busy"), rl.slot(max_wait=0.05):
+        pytest.fail("must not run")
 
 
 def test_invalid_settings() -> None:
