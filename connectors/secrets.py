@@ -1,13 +1,17 @@
 """Secrets in the OS keyring (Windows Credential Manager, macOS Keychain, Secret Service).
 
 Never falls back to a plaintext file: when no secure backend exists, every call raises
-:class:`engine.errors.SecretStoreUnavailableError` with a message saying what to do.
+:class:`engine.errors.SecretStoreUnavailableError` with a message saying what to do. Insecure
+means keyring's ``fail`` and ``null`` backends, anything from ``keyrings.alt`` (plaintext and
+"encrypted" files), a backend whose priority says it is not usable, and a chainer that would
+hand a secret to any of those.
 """
 
 from __future__ import annotations
 
 import keyring
 import keyring.backend
+import keyring.backends.chainer
 import keyring.errors
 
 from engine.errors import SecretStoreUnavailableError
@@ -24,11 +28,19 @@ NO_KEYRING_MESSAGE = (
 )
 
 
+def _insecure(backend: keyring.backend.KeyringBackend) -> bool:
+    module = type(backend).__module__
+    return any(module.startswith(m) for m in _INSECURE_MODULES) or backend.priority <= 0
+
+
 def secure_backend() -> keyring.backend.KeyringBackend | None:
     """The active keyring backend, or None when it is missing or insecure."""
     backend = keyring.get_keyring()
-    module = type(backend).__module__
-    if any(module.startswith(m) for m in _INSECURE_MODULES) or backend.priority <= 0:
+    if _insecure(backend):
+        return None
+    if isinstance(backend, keyring.backends.chainer.ChainerBackend) and any(
+        _insecure(child) for child in backend.backends
+    ):
         return None
     return backend
 
