@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from engine.audit.event import NewAuditEvent, user_actor  # noqa: E402
-from engine.profile import Profile  # noqa: E402
+from engine.audit.event import NewAuditEvent, user_actor
+from engine.profile import Profile
 
 BATCH = 20_000
 DONE_MARK = "bench-complete"

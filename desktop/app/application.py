@@ -370,6 +370,8 @@ class AppController(QObject):
             self.poller.shutdown()
             self.poller = None
         ctx = self.ctx
+        if ctx is not None:
+            ctx.close()
         self.ctx = None
         self.review = None
         self.tabs = []
@@ -378,7 +380,6 @@ class AppController(QObject):
         if ctx is not None:
             service = ctx.service
             self.tasks.run("Close profile", service.close)
-            ctx.deleteLater()
 
 
 def tab_kinds(tab: object) -> frozenset[str]:

@@ -46,6 +46,11 @@ class AppContext(QObject):
         self.service = service
         self.tasks = tasks
         self.demo = demo
+        self.closed = False
+
+    def close(self) -> None:
+        """Stop delivering results: the views that asked for them are going away."""
+        self.closed = True
 
     def call(
         self,
@@ -66,12 +71,16 @@ class AppContext(QObject):
         changed = frozenset(changes)
 
         def finished(result: T) -> None:
+            if self.closed:
+                return
             if done is not None:
                 done(result)
             if changed:
                 self.changed.emit(changed)
 
         def failed(exc: BaseException) -> None:
+            if self.closed:
+                return
             if error is not None:
                 error(exc)
             else:

@@ -8,10 +8,32 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings
 from PySide6.QtWidgets import QMainWindow, QSplitter, QTableView, QWidget
 
 FILE_NAME = "window.ini"
+
+
+class _RestoreWhenShown(QObject):
+    """Restores a splitter's state when it is first shown at its real size.
+
+    Restored earlier, the sizes would be redistributed when the splitter gets its final width.
+    """
+
+    def __init__(self, splitter: QSplitter, state: QByteArray) -> None:
+        super().__init__(splitter)
+        self._state = state
+        if splitter.isVisible():
+            splitter.restoreState(state)
+            return
+        splitter.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        """Restore on the first Show."""
+        if event.type() == QEvent.Type.Show and isinstance(watched, QSplitter):
+            watched.removeEventFilter(self)
+            watched.restoreState(self._state)
+        return False
 
 
 class LayoutMemory:
@@ -32,7 +54,7 @@ class LayoutMemory:
         for splitter in root.findChildren(QSplitter):
             state = self.settings.value(f"splitters/{splitter.objectName()}")
             if splitter.objectName() and isinstance(state, QByteArray):
-                splitter.restoreState(state)
+                _RestoreWhenShown(splitter, state)
         for table in root.findChildren(QTableView):
             state = self.settings.value(f"columns/{table.objectName()}")
             if table.objectName() and isinstance(state, QByteArray):

@@ -64,10 +64,16 @@ class SingleInstance(QObject):
             socket = self._server.nextPendingConnection()
             if socket is None:
                 break
-            socket.readyRead.connect(lambda s=socket: self._read(s))
+            socket.readyRead.connect(self._ready_read)
             socket.disconnected.connect(socket.deleteLater)
             if socket.bytesAvailable():
                 self._read(socket)
+
+    @Slot()
+    def _ready_read(self) -> None:
+        socket = self.sender()
+        if isinstance(socket, QLocalSocket):
+            self._read(socket)
 
     def _read(self, socket: QLocalSocket) -> None:
         data = bytes(socket.readAll().data())

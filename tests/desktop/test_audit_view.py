@@ -1,4 +1,4 @@
-"""The Audit log tab: filters and search in SQL, a run's timeline, Verify (intact and tampered), Export, Purge."""
+"""The Audit log tab: filters and search in SQL, a run timeline, Verify, Export and Purge."""
 
 from __future__ import annotations
 
@@ -38,7 +38,11 @@ def test_opens_on_the_newest_events_with_a_count(app: AppController, qtbot) -> N
 def test_filters_by_action_actor_run_email_and_text(app: AppController, qtbot) -> None:
     tab = audit_tab(app, qtbot)
     qtbot.waitUntil(lambda: tab.filters.action.count() > 5, timeout=10_000)
-    reload(tab, qtbot, lambda: tab.filters.action.setCurrentIndex(tab.filters.action.findData("email.quarantined")))
+    reload(
+        tab,
+        qtbot,
+        lambda: tab.filters.action.setCurrentIndex(tab.filters.action.findData("email.quarantined")),
+    )
     assert len(tab.model.rows) == 4
     assert {e.action for e in tab.model.rows} == {"email.quarantined"}
     reload(tab, qtbot, lambda: tab.filters.clear(announce=False))
@@ -84,7 +88,9 @@ def test_verify_an_intact_log_shows_the_head(app: AppController, qtbot) -> None:
     assert tab.banner.text.startswith(f"Intact: all {result.events:,} events verify")
 
 
-def test_verify_a_tampered_log_names_the_first_broken_entry(app: AppController, demo_root: Path, qtbot) -> None:
+def test_verify_a_tampered_log_names_the_first_broken_entry(
+    app: AppController, demo_root: Path, qtbot
+) -> None:
     tab = audit_tab(app, qtbot)
     with sqlite3.connect(demo_root / "inbox-triage.db") as conn:
         conn.execute("UPDATE audit_events SET outcome = 'approved' WHERE seq = 7")
@@ -103,7 +109,9 @@ def test_verify_a_tampered_log_names_the_first_broken_entry(app: AppController, 
 
 
 @pytest.mark.parametrize("suffix", ["csv", "jsonl"])
-def test_export_writes_a_verifiable_signed_file(app: AppController, tmp_path: Path, qtbot, suffix: str) -> None:
+def test_export_writes_a_verifiable_signed_file(
+    app: AppController, tmp_path: Path, qtbot, suffix: str
+) -> None:
     tab = audit_tab(app, qtbot)
     target = tmp_path / f"log.{suffix}"
     tab.choose_export_path = lambda: (target, "")

@@ -112,7 +112,9 @@ def test_connections_and_privacy_describe_what_is_configured(app: AppController,
     assert failed.args[0] == "Retention: keep message content between 1 and 3650 days."
 
 
-def test_without_a_keyring_the_app_says_so_and_stores_no_secret(app: AppController, qtbot, no_keyring) -> None:
+def test_without_a_keyring_the_app_says_so_and_stores_no_secret(
+    app: AppController, qtbot, no_keyring
+) -> None:
     assert app.ctx is not None
     tab = app.settings_tab
     with qtbot.waitSignal(tab.loaded, timeout=10_000):
