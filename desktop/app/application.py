@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QApplication
 
@@ -187,6 +187,8 @@ class AppController(QObject):
             self.window.show_welcome()
         else:
             self.window.show_tabs()
+        if self.review is not None:
+            self.review.queue_loaded.connect(self._first_queue, Qt.ConnectionType.SingleShotConnection)
         self.refresh_all()
         if self.options.poll and not opened.first_run:
             self.poller.start()
@@ -343,9 +345,16 @@ class AppController(QObject):
         self.quit()
 
     def _first_painted(self) -> None:
+        self._mark("painted")
+
+    def _first_queue(self) -> None:
+        self._mark("ready")
+
+    def _mark(self, what: str) -> None:
         mark = self.options.startup_mark
         if mark is not None:
-            mark.write_text(f"{time.time():.6f}\n", encoding="utf-8")
+            with mark.open("a", encoding="utf-8") as out:
+                out.write(f"{what} {time.time():.6f}\n")
 
     # --- first run ----------------------------------------------------------------------------
 
