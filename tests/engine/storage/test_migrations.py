@@ -58,7 +58,8 @@ def test_a_profile_from_the_first_release_upgrades_in_place(tmp_path: Path) -> N
         conn.execute(
             text(
                 "INSERT INTO emails (id, identity, account, folder, message_id, ingested_at, size, subject) "
-                "VALUES (1, 'demo/INBOX/key/a', 'demo', 'INBOX', '<a@example.org>', '2026-01-05 09:00:00', 10, 'Hi')"
+                "VALUES (1, 'demo/INBOX/key/a', 'demo', 'INBOX', '<a@example.org>', "
+                "'2026-01-05 09:00:00', 10, 'Hi')"
             )
         )
         conn.execute(
