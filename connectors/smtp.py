@@ -318,6 +318,10 @@ def smtp_login(client: smtplib.SMTP, endpoint: Endpoint, login: Login) -> None:
         ) from exc
     except smtplib.SMTPNotSupportedError as exc:
         raise SmtpError(f"{endpoint.label}: the server does not offer AUTH ({exc})", stage="login") from exc
+    except smtplib.SMTPServerDisconnected as exc:
+        raise SmtpTransientError(
+            f"{endpoint.label}: the connection was lost during login ({exc})", stage="login"
+        ) from exc
     except smtplib.SMTPException as exc:
         raise SmtpError(f"{endpoint.label}: login failed ({exc})", stage="login") from exc
     except OSError as exc:
