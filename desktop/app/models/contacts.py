@@ -21,10 +21,10 @@ def _now() -> datetime:
 
 
 CONTACT_COLUMNS: list[Column[ContactRow]] = [
-    Column("Name", lambda c: c.name or "—", width=180),
+    Column("Name", lambda c: c.name or "—", width=230),
     Column("Email", lambda c: c.email, width=240),
-    Column("Company", lambda c: c.company or "", width=160),
-    Column("Last seen", lambda c: fmt.local_time(c.last_seen, _now()), width=110),
+    Column("Company", lambda c: c.company or "", width=220),
+    Column("Last seen", lambda c: fmt.local_time(c.last_seen, _now()), width=150),
     Column("Emails", lambda c: str(c.activity_count), align=RIGHT, width=70),
 ]
 

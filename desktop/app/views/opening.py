@@ -81,6 +81,7 @@ class WelcomePage(QWidget):
         lead.setWordWrap(True)
         lead.setAlignment(Qt.AlignmentFlag.AlignCenter)
         lead.setFixedWidth(620)
+        lead.setMinimumHeight(lead.heightForWidth(620))
         set_role(lead, "muted")
         layout.addWidget(lead, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addSpacing(24)

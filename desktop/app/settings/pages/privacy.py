@@ -40,7 +40,7 @@ class PrivacyPage(SettingsPage):
         self.section("Where the app may connect")
         self.hosts = QListWidget(self)
         self.hosts.setObjectName("allowedHosts")
-        self.hosts.setMaximumHeight(110)
+        self.hosts.setMaximumHeight(80)
         self.outer.addWidget(self.hosts)
         self.hosts_note = self.note(
             "Computed from the accounts and services you configure; any other address is refused before a "

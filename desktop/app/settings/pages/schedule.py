@@ -47,6 +47,7 @@ class SchedulePage(SettingsPage):
         self.working_hours.setObjectName("workingHoursOnly")
         form.addRow("", self.working_hours)
         hours = QHBoxLayout()
+        hours.setSpacing(10)
         self.start = QLineEdit(self)
         self.start.setObjectName("hoursStart")
         self.start.setPlaceholderText("08:00")
