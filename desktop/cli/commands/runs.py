@@ -12,7 +12,7 @@ from desktop.cli.output import print_json, print_table
 from desktop.cli.shapes import run_json
 from engine.durable.states import ALL_STATES
 from engine.ingest import IngestReport
-from engine.service import TriageService
+from engine.service import PollReport, TriageService
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -103,11 +103,17 @@ def cmd_serve(ctx: CommandContext) -> int:
     service = ctx.service
     service.resume()
     stop = threading.Event()
-    scheduler = PollScheduler(
-        lambda: service.poll(stop=stop),
-        service.settings.schedule,
-        on_polled=lambda r: print(f"polled: {getattr(r, 'ingest', None)}", flush=True),
-    )
+
+    def report(result: object) -> None:
+        if isinstance(result, PollReport):
+            errors = "".join(f"; {name}: {error}" for name, error in result.errors.items())
+            print(
+                f"polled: {result.ingest.new_runs} new email(s), {result.runner.waiting} now waiting for review, "
+                f"{result.runner.completed} closed, {result.runner.failed} failed{errors}",
+                flush=True,
+            )
+
+    scheduler = PollScheduler(lambda: service.poll(stop=stop), service.settings.schedule, on_polled=report)
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
         stop.set()
