@@ -8,10 +8,9 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from connectors.local_folder import EmlFolderSource, MaildirSource, MboxSource, demo_source
 from connectors.outbox import OutboxFolderSender
 from connectors.secrets import KeyringSecretStore
-
-from connectors.local_folder import EmlFolderSource, MaildirSource, MboxSource, demo_source
 from engine.errors import ConfigurationError
 from engine.ports import MailSource
 from engine.profile import Profile, resolve_profile_dir

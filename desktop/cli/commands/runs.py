@@ -108,7 +108,8 @@ def cmd_serve(ctx: CommandContext) -> int:
         if isinstance(result, PollReport):
             errors = "".join(f"; {name}: {error}" for name, error in result.errors.items())
             print(
-                f"polled: {result.ingest.new_runs} new email(s), {result.runner.waiting} now waiting for review, "
+                f"polled: {result.ingest.new_runs} new email(s), "
+                f"{result.runner.waiting} now waiting for review, "
                 f"{result.runner.completed} closed, {result.runner.failed} failed{errors}",
                 flush=True,
             )
