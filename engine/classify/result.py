@@ -5,15 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 #: Where a classification came from.
-SOURCES = ("rule", "model", "headers")
+SOURCES = ("rule", "model", "headers", "ai")
 
 
 @dataclass(frozen=True)
 class Classification:
     """A category with a confidence in [0, 1] and the human-readable reasons behind it.
 
-    ``source`` is ``"rule"`` (a user rule matched), ``"model"`` (the local model decided) or
-    ``"headers"`` (automated-mail headers decided, with the model's agreement).
+    ``source`` is ``"rule"`` (a user rule matched), ``"model"`` (the local model decided),
+    ``"headers"`` (automated-mail headers decided, with the model's agreement) or ``"ai"`` (an AI
+    provider decided; see :mod:`engine.ai.chain`).
     """
 
     category: str
