@@ -17,6 +17,7 @@ def audit_tab(app: AppController, qtbot):
     tab = app.audit
     with qtbot.waitSignal(tab.counted, timeout=10_000):
         app.window.tabs.setCurrentWidget(tab)
+    qtbot.waitUntil(lambda: bool(tab.model.rows) and not tab.model.loading, timeout=10_000)
     return tab
 
 
