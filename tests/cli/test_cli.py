@@ -169,8 +169,12 @@ def test_audit_verify_export_and_tamper(demo: Cli, tmp_path: Path) -> None:
     out = tmp_path / "audit.jsonl"
     exported = demo.json("audit", "export", "--format", "jsonl", "--out", str(out))
     assert exported["signed"] and exported["events"] == result["events"] + 1
-    checked = subprocess.run([sys.executable, str(REPO / "tools" / "verify_audit_export.py"), str(out)],
-                             capture_output=True, text=True, check=False)
+    checked = subprocess.run(
+        [sys.executable, str(REPO / "tools" / "verify_audit_export.py"), str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert checked.returncode == 0, checked.stdout + checked.stderr
     csv_out = tmp_path / "audit.csv"
     assert demo.json("audit", "export", "--format", "csv", "--out", str(csv_out))["events"] > 100
@@ -198,7 +202,12 @@ def test_usage_and_errors_have_their_exit_codes(demo: Cli) -> None:
 
 
 def test_console_entry_point_runs(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "desktop", "--profile", str(tmp_path / "p"), "policy", "list",
-                             "--json"], capture_output=True, text=True, check=False, cwd=REPO)
+    result = subprocess.run(
+        [sys.executable, "-m", "desktop", "--profile", str(tmp_path / "p"), "policy", "list", "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO,
+    )
     assert result.returncode == 0, result.stderr
     assert len(json.loads(result.stdout)) == 8

@@ -76,8 +76,11 @@ def cmd_set(ctx: CommandContext) -> int:
     )
     store = ctx.service.settings
     actor = store.office().user_name
-    {"office": store.save_office, "retention": store.save_retention, "schedule": store.save_schedule}[
-        section_name
-    ](updated, actor=actor)
+    if section_name == "office":
+        store.save_office(updated, actor=actor)
+    elif section_name == "retention":
+        store.save_retention(updated, actor=actor)
+    else:
+        store.save_schedule(updated, actor=actor)
     print(f"{ctx.args.key} = {getattr(updated, field_name)!r}")
     return 0
