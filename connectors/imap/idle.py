@@ -62,7 +62,8 @@ class IdleWatcher:
         self.reidle_s = reidle_s
         self._stop = threading.Event()
         self.idling = threading.Event()
-        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r: socket.socket | None = None
+        self._wake_w: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self.notifications = 0
         self.idle_commands = 0
@@ -77,20 +78,23 @@ class IdleWatcher:
         """Start the thread (once)."""
         if self._thread is not None:
             raise RuntimeError("an IdleWatcher can be started once")
+        self._wake_r, self._wake_w = socket.socketpair()
         self._thread = threading.Thread(target=self._run, name=f"imap-idle-{self.account}", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
         """End IDLE, log out and wait for the thread to finish."""
         self._stop.set()
-        with contextlib.suppress(OSError):
-            self._wake_w.send(b"x")
+        if self._wake_w is not None:
+            with contextlib.suppress(OSError):
+                self._wake_w.send(b"x")
         if self._thread is not None:
             self._thread.join(timeout)
             if self._thread.is_alive():
                 raise RuntimeError(f"the IDLE watcher of {self.account} did not stop within {timeout} s")
-        self._wake_r.close()
-        self._wake_w.close()
+        for sock in (self._wake_r, self._wake_w):
+            if sock is not None:
+                sock.close()
 
     def wait_for_idle_commands(self, count: int, timeout: float) -> bool:
         """Block until ``count`` IDLE commands have been issued (re-IDLEs included), or time out."""
@@ -159,13 +163,15 @@ class IdleWatcher:
         self.idling.set()
         deadline = time.monotonic() + self.reidle_s
         sock = client.socket()
+        wake = self._wake_r
+        assert wake is not None
         while not self._stop.is_set():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
             if not client.has_buffered_data():
-                readable, _, _ = select.select([sock, self._wake_r], [], [], remaining)
-                if self._wake_r in readable:
+                readable, _, _ = select.select([sock, wake], [], [], remaining)
+                if wake in readable:
                     self._drain_wake()
                     continue
                 if not readable:
@@ -190,6 +196,8 @@ class IdleWatcher:
             log.exception("%s: the new-mail callback failed", self.account)
 
     def _drain_wake(self) -> None:
+        if self._wake_r is None:
+            return
         try:
             self._wake_r.recv(64)
         except OSError:

@@ -5,7 +5,8 @@ Implements, with the documented shapes:
 * sign-in: ``/{tenant}/v2.0/.well-known/openid-configuration``, ``/{tenant}/oauth2/v2.0/devicecode``
   and ``/{tenant}/oauth2/v2.0/token`` (device-code and refresh-token grants; access token,
   refresh token, id token, client info);
-* mail: ``GET /v1.0/me/mailFolders/{folder}/messages/delta`` (pages with ``@odata.nextLink``, the
+* mail: ``GET /v1.0/me/mailFolders/{folder}``,
+  ``GET /v1.0/me/mailFolders/{folder}/messages/delta`` (pages with ``@odata.nextLink``, the
   last with ``@odata.deltaLink``; ``$filter=receivedDateTime ge``; ``Prefer: odata.maxpagesize``),
   ``GET /v1.0/me/messages/{id}/$value``, ``GET/PATCH /v1.0/me/messages/{id}``,
   ``POST /v1.0/me/messages/{id}/move``, ``GET/POST /v1.0/me/mailFolders``,
@@ -422,6 +423,14 @@ class _Handler(BaseHTTPRequestHandler):
                 ]
             return self._json(200, {"value": found})
         folder = rest[0].lower()
+        if rest[1:] == [] and method == "GET":
+            with fake.lock:
+                if folder not in fake.folders:
+                    return self._error(404, "ErrorItemNotFound", "The specified folder could not be found.")
+                count = sum(1 for m in fake.messages if m.folder == folder)
+                return self._json(
+                    200, {"id": folder, "displayName": fake.folders[folder], "totalItemCount": count}
+                )
         if rest[1:] == ["messages", "delta"] and method == "GET":
             return self._delta(folder, query)
         if rest[1:] == ["messages"] and method == "GET":
