@@ -3,8 +3,11 @@
 A model steered by an email (or simply making things up) may add a link, an email address or a
 phone number to a reply. Anything of the kind that appears in the draft but nowhere in the thread
 (the email and its quoted history), the office's facts page or signature is a finding; any finding
-forces review. Links are compared by host (``www.`` ignored; a subdomain of a known host is
-known), addresses case-insensitively, phone numbers by their digits (``+44 117…`` = ``0117…``).
+forces review. Links are compared by host (``www.`` ignored): a link's host must appear as a link
+in the thread, or belong to the office — a host or subdomain of a link or email domain on the
+facts page or in the signature. (An address in the email does not vouch for links to its domain:
+an attacker's ``x@evil.example`` must not let ``pay.evil.example`` through.) Addresses compare
+case-insensitively, phone numbers by their digits (``+44 117…`` = ``0117…``).
 """
 
 from __future__ import annotations
@@ -85,11 +88,13 @@ def phone_numbers(text: str) -> list[str]:
 def check_draft(draft_text: str, thread_text: str, facts_text: str, *, signature: str = "") -> DraftFindings:
     """Flag links, email addresses and phone numbers in the draft that appear in neither the thread,
     the facts page nor the office's signature (pass it so the office's own details are known)."""
-    known = "\n".join((thread_text, facts_text, signature))
-    known_hosts = set(link_hosts(known)) | {e.rpartition("@")[2] for e in email_addresses(known)}
+    office = "\n".join((facts_text, signature))
+    known = "\n".join((thread_text, office))
+    thread_hosts = set(link_hosts(thread_text))
+    office_hosts = set(link_hosts(office)) | {e.rpartition("@")[2] for e in email_addresses(office)}
     known_emails = set(email_addresses(known))
     known_phones = set(phone_numbers(known))
-    links = [h for h in link_hosts(draft_text) if not _host_known(h, known_hosts)]
+    links = [h for h in link_hosts(draft_text) if h not in thread_hosts and not _host_known(h, office_hosts)]
     emails = [e for e in email_addresses(draft_text) if e not in known_emails]
     phones = [p for p in phone_numbers(draft_text) if p not in known_phones]
     tail = "which is not in the email or the facts page"
@@ -100,10 +105,10 @@ def check_draft(draft_text: str, thread_text: str, facts_text: str, *, signature
 
 
 def _host_of(url: str) -> str:
-    rest = _SCHEME.sub("", url.strip())
+    rest = _SCHEME.sub("", url.strip().rstrip(".,;:!?"))
     host = re.split(r"[/?#\\]", rest, maxsplit=1)[0]
     host = host.rpartition("@")[2]  # http://good.example@evil.example/ goes to evil.example
-    host = host.split(":", 1)[0].rstrip(".").lower()
+    host = host.split(":", 1)[0].rstrip(".,;:!?").lower()
     return host.removeprefix("www.")
 
 
