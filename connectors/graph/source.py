@@ -250,5 +250,6 @@ class GraphSource:
         return folder_id
 
     def close(self) -> None:
-        """Stop the download threads (the HTTP client belongs to the account and is shared)."""
+        """Stop the download threads and close the mailbox's HTTP client (shared with its sender)."""
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self.client.close()

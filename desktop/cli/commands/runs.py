@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import signal
 import threading
+from collections.abc import Callable
 from types import FrameType
 
+from connectors.imap.idle import IdleWatcher
+from connectors.imap.session import ConnectionStatus, StatusCallback
 from desktop.cli.context import CommandContext
 from desktop.cli.output import print_json, print_table
 from desktop.cli.shapes import run_json
@@ -56,6 +59,7 @@ def run_pass(service: TriageService, source_spec: str | None, workers: int) -> d
         finally:
             source.close()
         stats = service.process(workers=workers)
+        service.daily_maintenance()
         errors: dict[str, str] = {}
     else:
         report = service.poll(workers=workers)
@@ -96,8 +100,68 @@ def cmd_run_once(ctx: CommandContext) -> int:
     return 0
 
 
+class IdlePush:
+    """New mail pushed by IMAP IDLE triggers a poll within moments.
+
+    One :class:`~connectors.imap.idle.IdleWatcher` per IMAP account (``idle`` on) reports new mail;
+    a single thread then runs ``poll_now`` (the scheduler's "check now"). When a poll is already
+    running, the mail may have arrived after it looked, so another poll follows as soon as that
+    one has finished. Pushes that arrive together are served by one poll.
+    """
+
+    #: Seconds between attempts while another poll is still running.
+    BUSY_RETRY_S = 0.1
+
+    def __init__(self, poll_now: Callable[[], bool], stop: threading.Event) -> None:
+        self._poll_now = poll_now
+        self._stop = stop
+        self._wanted = threading.Condition()
+        self._pending = False
+        self._thread = threading.Thread(target=self._run, name="idle-push", daemon=True)
+        self.watchers: list[IdleWatcher] = []
+
+    def start(self, service: TriageService, status: StatusCallback | None = None) -> int:
+        """Start the watchers of the profile's IMAP accounts; return how many."""
+        from desktop.wiring import start_idle_watchers
+
+        self.start_polling()
+        self.watchers = start_idle_watchers(service, self.notify, status)
+        return len(self.watchers)
+
+    def start_polling(self) -> None:
+        """Start the thread that polls when notified (``start`` does this too)."""
+        if not self._thread.is_alive():
+            self._thread.start()
+
+    def notify(self, account: str) -> None:
+        """Called by a watcher: ``account`` has new mail."""
+        with self._wanted:
+            self._pending = True
+            self._wanted.notify_all()
+
+    def stop(self) -> None:
+        """Stop the watchers and the polling thread."""
+        for watcher in self.watchers:
+            watcher.stop()
+        with self._wanted:
+            self._wanted.notify_all()
+        if self._thread.is_alive():
+            self._thread.join(10)
+
+    def _run(self) -> None:
+        while True:
+            with self._wanted:
+                self._wanted.wait_for(lambda: self._pending or self._stop.is_set())
+                if self._stop.is_set():
+                    return
+                self._pending = False
+            while not self._poll_now():  # a poll is running: poll again once it is done
+                if self._stop.wait(self.BUSY_RETRY_S):
+                    return
+
+
 def cmd_serve(ctx: CommandContext) -> int:
-    """``serve``: poll on schedule until SIGINT/SIGTERM, then shut down cleanly."""
+    """``serve``: poll on schedule and on IMAP IDLE pushes until SIGINT/SIGTERM, then shut down cleanly."""
     from desktop.scheduling import PollScheduler
 
     service = ctx.service
@@ -114,7 +178,11 @@ def cmd_serve(ctx: CommandContext) -> int:
                 flush=True,
             )
 
+    def connection_news(status: ConnectionStatus) -> None:
+        print(status.message, flush=True)
+
     scheduler = PollScheduler(lambda: service.poll(stop=stop), service.settings.schedule, on_polled=report)
+    push = IdlePush(lambda: scheduler.run_once(manual=True), stop)
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
         stop.set()
@@ -122,13 +190,17 @@ def cmd_serve(ctx: CommandContext) -> int:
     previous = {s: signal.signal(s, _stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         scheduler.start()
+        watched = push.start(service, connection_news)
         print(
             f"Serving profile {service.profile.root}; polling every "
-            f"{service.settings.schedule().poll_minutes} min. Stop with Ctrl+C.",
+            f"{service.settings.schedule().poll_minutes} min"
+            + (f", new mail pushed by IMAP IDLE for {watched} account(s)" if watched else "")
+            + ". Stop with Ctrl+C.",
             flush=True,
         )
         stop.wait()
         print("Stopping: waiting for the current poll to finish...", flush=True)
+        push.stop()
         scheduler.shutdown(wait=True)
     finally:
         for sig, handler in previous.items():
