@@ -22,11 +22,12 @@ from engine.classify.result import Classification
 from engine.classify.rules import Rule, validate_rules
 from engine.drafting.templates import DraftTemplates
 from engine.durable.runner import Runner, RunnerStats
-from engine.errors import InvalidStateError
+from engine.errors import InvalidStateError, StepError
 from engine.ingest import IngestReport, ingest_source
 from engine.mail.model import ParsedEmail
 from engine.mail.parse import parse_message
 from engine.mail.quoting import strip_quoted_and_signature
+from engine.maintenance import MaintenanceReport, run_daily
 from engine.ports import AiProvider, CrmClient, MailSender, MailSource, SecretStore
 from engine.profile import Profile
 from engine.queries import Queries
@@ -76,6 +77,7 @@ class PollReport:
     ingest: IngestReport = field(default_factory=lambda: IngestReport(new_run_ids=[]))
     runner: RunnerStats = field(default_factory=RunnerStats)
     errors: dict[str, str] = field(default_factory=dict)
+    maintenance: MaintenanceReport | None = None
 
 
 @dataclass
@@ -201,15 +203,21 @@ class TriageService:
         for name, source in self.connections.sources.items():
             try:
                 report.ingest.merge(self.ingest(source))
-            except Exception as exc:
-                from engine.errors import StepError
-
-                if not isinstance(exc, StepError):
-                    raise
+            except StepError as exc:
                 report.errors[name] = str(exc)
         report.runner = self.process(workers=workers, stop=stop)
+        report.maintenance = self.daily_maintenance()
         report.finished_at = self.now()
         return report
+
+    def daily_maintenance(self) -> MaintenanceReport | None:
+        """Sign the audit head and purge by retention, once per day (see engine.maintenance)."""
+        return run_daily(
+            self.db,
+            secrets=self.connections.secrets,
+            retention_days=self.settings.retention().days,
+            now=self.now(),
+        )
 
     def resume(self) -> int:
         """Release leases of crashed processes on this computer (call once at start)."""
