@@ -23,7 +23,9 @@ def test_default_is_the_platform_user_data_folder(monkeypatch: pytest.MonkeyPatc
     assert "Inbox Triage" in str(default_profile_dir())
 
 
-def test_database_url_from_environment_then_profile_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_database_url_from_environment_then_profile_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     profile = Profile(tmp_path)
     profile.ensure()
     monkeypatch.delenv(ENV_DATABASE_URL, raising=False)
@@ -34,10 +36,12 @@ def test_database_url_from_environment_then_profile_json(tmp_path: Path, monkeyp
     assert profile.database_url() == "postgresql+psycopg://other/x"
 
 
-def test_bad_profile_json_is_refused_with_the_file_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_profile_json_is_refused_with_the_file_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv(ENV_DATABASE_URL, raising=False)
     (tmp_path / "profile.json").write_text("{not json")
-    with pytest.raises(ConfigurationError, match="profile.json"):
+    with pytest.raises(ConfigurationError, match=r"profile\.json"):
         Profile(tmp_path).database_url()
     (tmp_path / "profile.json").write_text(json.dumps({"database_url": ""}))
     with pytest.raises(ConfigurationError, match="database_url"):
