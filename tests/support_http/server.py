@@ -38,7 +38,8 @@ class Fault:
     Exactly one behaviour applies: ``status`` (with ``body``/``headers``), ``delay_s`` (answer
     normally but late), ``malformed`` (200 with broken JSON), ``drop_after_apply`` (perform the
     request's effect, then close the connection without answering) or ``drop`` (close at once).
-    ``method``/``path`` restrict which requests the fault applies to (``path`` is a prefix).
+    ``method``/``path`` restrict which requests the fault applies to (``path`` matches exactly, or
+    as a prefix when it ends with ``/``).
     """
 
     status: int | None = None
@@ -54,14 +55,21 @@ class Fault:
 
     def matches(self, method: str, path: str) -> bool:
         """Whether the fault applies to this request."""
-        return (self.method is None or self.method == method) and (
-            self.path is None or path.startswith(self.path)
-        )
+        if self.method is not None and self.method != method:
+            return False
+        if self.path is None:
+            return True
+        return path.startswith(self.path) if self.path.endswith("/") else path == self.path
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    wbufsize = -1  # buffer the status line, headers and body into one write (no Nagle stall)
     server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def do_GET(self) -> None:
         self.server.owner.dispatch(self)
