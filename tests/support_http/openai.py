@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -18,10 +19,16 @@ _UNSUPPORTED = "Invalid parameter: 'response_format' of type '{}' is not support
 
 
 def schema_answer(body: dict[str, Any]) -> str:
-    """A valid answer for whichever of the app's schemas the request carries (for load tests)."""
+    """A valid answer for whichever of the app's schemas the request carries (for load tests); a draft
+    greets the first name placeholder of the user message, as a model would."""
     name = _schema_name(body)
     if name == "draft_reply" or (name is None and '\\"subject\\"' in json.dumps(body.get("messages", []))):
-        return json.dumps({"subject": "Re: your enquiry", "body": "Dear [NAME_1],\n\nThank you.\n"})
+        user = " ".join(
+            str(m.get("content", "")) for m in body.get("messages", []) if m.get("role") == "user"
+        )
+        name = re.search(r"\[NAME_\d+\]", user)
+        greeting = name.group() if name else "there"
+        return json.dumps({"subject": "Re: your enquiry", "body": f"Dear {greeting},\n\nThank you.\n"})
     return json.dumps(
         {
             "category": "enquiry",
