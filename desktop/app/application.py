@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QDialog
 
 from desktop.app.layout_memory import LayoutMemory
 from desktop.app.single_instance import SingleInstance
@@ -166,6 +166,7 @@ class AppController(QObject):
         w.welcome.try_demo.connect(self.try_demo)
         w.welcome.connect_mailbox.connect(self.connect_mailbox)
         w.poll_status.check_now.connect(self.check_now)
+        w.about_requested.connect(self.show_about)
         w.tabs.currentChanged.connect(self._tab_shown)
         self.tray.open_requested.connect(self.bring_forward)
         self.tray.check_now_requested.connect(self.check_now)
@@ -327,6 +328,16 @@ class AppController(QObject):
                 running=True,
                 error=None,
             )
+
+    def show_about(self) -> QDialog:
+        """Open the About dialog (version, data and log folders) on the open profile."""
+        from desktop.app.about import AboutDialog, about_info
+
+        root = self.ctx.service.profile.root if self.ctx is not None else self.options.profile_root
+        dialog = AboutDialog(about_info(root), self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def bring_forward(self) -> None:
         """Show and raise the window (tray click, second launch)."""

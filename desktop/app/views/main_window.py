@@ -8,7 +8,7 @@ poller and the tray is connected in one place, :mod:`desktop.app.application`.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QStackedWidget, QTabWidget, QVBoxLayout, QWidget
 
 from desktop.app.icons import app_icon
@@ -25,11 +25,13 @@ class MainWindow(QMainWindow):
     """Inbox Triage's window.
 
     ``close_requested(QCloseEvent)`` lets the controller decide between hiding to the tray and
-    quitting; ``first_painted()`` fires once, when the window has been drawn for the first time.
+    quitting; ``first_painted()`` fires once, when the window has been drawn for the first time;
+    ``about_requested()`` when Help → About (F1) is chosen.
     """
 
     close_requested = Signal(object)
     first_painted = Signal()
+    about_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -61,6 +63,11 @@ class MainWindow(QMainWindow):
         self.poll_status = PollStatus(self)
         self.statusBar().addPermanentWidget(self.poll_status, 1)
         self.statusBar().setSizeGripEnabled(False)
+        self.about_action = QAction("&About Inbox Triage", self)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.about_action.setShortcut(QKeySequence.StandardKey.HelpContents)
+        self.about_action.triggered.connect(self.about_requested)
+        self.menuBar().addMenu("&Help").addAction(self.about_action)
         self._painted = False
         self.installEventFilter(self)
 
