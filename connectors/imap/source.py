@@ -109,10 +109,19 @@ class ImapSource:
         )
 
     def _pass(self, previous: SyncCursor | None, position: list[SyncCursor | None]) -> Iterator[FetchedBatch]:
-        status = self.session.run(lambda c: self.session.select(c, self.folder, refresh=True))
-        plan = plan_sync(
-            previous, status, folder=self.folder, today=self._today(), first_sync_days=self.first_sync_days
-        )
+        status, grew = self.session.run(lambda c: self._look(c, previous))
+        if grew is False:
+            return
+        if grew and previous is not None:  # the reused connection saw the folder grow: search at once
+            plan = SyncPlan(previous, "incremental", nothing_new=False)
+        else:
+            plan = plan_sync(
+                previous,
+                status,
+                folder=self.folder,
+                today=self._today(),
+                first_sync_days=self.first_sync_days,
+            )
         if plan.nothing_new:
             return
         if plan.kind == "resync":
@@ -149,6 +158,24 @@ class ImapSource:
             final = plan.finished(status, uids[-1])
             position[0] = final
             yield FetchedBatch([], final.to_json())
+
+    def _look(self, client: ImapClient, previous: SyncCursor | None) -> tuple[FolderStatus, bool | None]:
+        """The folder's status and whether it grew: ``None`` = just selected (decide from SELECT).
+
+        On the reused connection, with the folder still selected since the last complete pass, a
+        NOOP tells whether new mail arrived (one cheap command); otherwise the folder is selected.
+        """
+        selected = client.selected
+        if (
+            previous is not None
+            and previous.complete
+            and selected is not None
+            and selected.name == self.folder
+            and selected.uidvalidity == previous.uidvalidity
+        ):
+            grew = client.mailbox_grew()
+            return replace(selected, uidnext=None, highestmodseq=None), grew
+        return self.session.select(client, self.folder, refresh=True), None
 
     def _fetch_batch(
         self, client: ImapClient, *, status: FolderStatus, uids: list[int]

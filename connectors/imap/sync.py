@@ -89,9 +89,10 @@ class SyncPlan:
         covered = last_uid
         if status.uidnext is not None:
             covered = max(covered, status.uidnext - 1)
-        return replace(
-            self.start, last_uid=max(self.start.last_uid, covered), complete=True, modseq=status.highestmodseq
-        )
+        # Without a fresh HIGHESTMODSEQ the old one is kept: the server's only grows, so an old value
+        # can never make a later poll think nothing changed.
+        modseq = status.highestmodseq if status.highestmodseq is not None else self.start.modseq
+        return replace(self.start, last_uid=max(self.start.last_uid, covered), complete=True, modseq=modseq)
 
 
 def imap_date(day: date) -> str:

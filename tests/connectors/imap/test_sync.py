@@ -9,7 +9,7 @@ from connectors.imap.client import open_client
 from connectors.imap.source import ImapSource
 from connectors.imap.sync import SyncCursor
 from engine.ingest import ingest_source
-from engine.ports import FetchedBatch
+from engine.ports import FetchedBatch, MessageRef
 from engine.storage.db import Database
 from tests.connectors.imap.helpers import ImapHarness, message, run_counts
 from tests.connectors.imap.proxy import CountingProxy
@@ -91,7 +91,7 @@ def test_a_large_message_gets_a_batch_of_its_own(imap: ImapHarness) -> None:
     assert [len(b.messages) for b in source.fetch(None)] == [1, 1, 1]
 
 
-def test_a_poll_with_nothing_new_is_one_select_on_a_reused_connection(
+def test_a_poll_with_nothing_new_is_one_noop_on_a_reused_connection(
     imap: ImapHarness, counting_proxy_factory: type[CountingProxy]
 ) -> None:
     imap.seed(20)
@@ -108,8 +108,35 @@ def test_a_poll_with_nothing_new_is_one_select_on_a_reused_connection(
         started = time.perf_counter()
         assert list(source.fetch(cursor)) == []
         timings.append(time.perf_counter() - started)
-        assert proxy.commands == ["SELECT"]
+        assert proxy.commands == ["NOOP"]  # the folder stays selected; NOOP collects any news
     assert min(timings) < 0.2
+
+
+def test_new_mail_found_by_the_noop_is_fetched(
+    imap: ImapHarness, counting_proxy_factory: type[CountingProxy]
+) -> None:
+    imap.seed(3)
+    proxy = counting_proxy_factory(imap.dovecot.host, imap.dovecot.imap_port)
+    source = imap.source(imap.session("none", port=proxy.port))
+    cursor = list(source.fetch(None))[-1].cursor
+    imap.seed(2, start=4)
+    proxy.reset()
+    batches = list(source.fetch(cursor))
+    assert [m.raw for b in batches for m in b.messages] == [message(4), message(5)]
+    assert proxy.commands == ["NOOP", "UID", "UID", "UID"]  # NOOP, SEARCH, sizes, bodies: no SELECT
+    assert batches[-1].cursor["last_uid"] == 5
+    assert list(source.fetch(batches[-1].cursor)) == []
+
+
+def test_news_announced_during_marking_is_not_lost(imap: ImapHarness) -> None:
+    """New mail the server mentions in its answer to a STORE still makes the next poll search."""
+    imap.seed(1)
+    source = imap.source()
+    batch = list(source.fetch(None))[-1]
+    imap.seed(1, start=2)  # arrives...
+    raw = batch.messages[0]
+    source.mark_answered(MessageRef(raw.account, raw.folder, raw.uidvalidity, raw.uid, None, None))  # ...seen here
+    assert [m.raw for b in source.fetch(batch.cursor) for m in b.messages] == [message(2)]
 
 
 def test_a_poll_with_nothing_new_on_a_fresh_connection_is_three_commands(
