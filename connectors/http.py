@@ -152,6 +152,7 @@ class _GuardedTransport(httpx.BaseTransport):
         self._purpose = purpose
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Refuse a host off the allow-list before connecting; otherwise send, and report either way."""
         host = normalise_host(request.url.raw_host.decode("ascii", "replace"))
         started = time.perf_counter()
         if request.url.scheme not in ("http", "https") or not self._factory.policy.allows(host):
@@ -189,6 +190,7 @@ class _GuardedTransport(httpx.BaseTransport):
         )
 
     def close(self) -> None:
+        """Close the wrapped transport."""
         self._inner.close()
 
 

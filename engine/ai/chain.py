@@ -381,6 +381,7 @@ class _EventFactory:
     def done(
         self, outcome: str, completion: Completion, latency_ms: int, problems: Sequence[str] = ()
     ) -> NewAuditEvent:
+        """The event of an attempt that got an answer (``ok`` or ``rejected``)."""
         detail: dict[str, Any] = {
             "model": completion.model[:100],
             "input_tokens": completion.input_tokens,
@@ -392,6 +393,7 @@ class _EventFactory:
         return self._event(outcome, self.categories, detail)
 
     def error(self, exc: BaseException, latency_ms: int) -> NewAuditEvent:
+        """The event of an attempt that failed; no data categories when nothing was sent."""
         sent = was_sent(exc)
         detail = {
             "error": type(exc).__name__,
