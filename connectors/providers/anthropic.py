@@ -26,7 +26,7 @@ class AnthropicProvider(ProviderBase):
 
     kind_label = "Anthropic provider"
 
-    def _call(self, request: CompletionRequest) -> HttpCall:
+    def _call(self, request: CompletionRequest, **options: Any) -> HttpCall:
         body: dict[str, Any] = {
             "model": self.settings.model,
             "system": request.system,

@@ -13,15 +13,19 @@ from typing import Any, Self
 
 import httpx
 
-from connectors.errors import AuthenticationError, ConnectorError
+from connectors.errors import AuthenticationError, ConnectorError, EgressDeniedError
 from connectors.http import ConnectionTestResult, HttpClientFactory, error_for_status, json_object, request
 from connectors.ratelimit import RateLimiter
+from engine.ai.errors import mark_not_sent
 from engine.ai.settings import ProviderSettings
 from engine.errors import SecretStoreUnavailableError
 from engine.ports import Completion, CompletionRequest, SecretStore
 
 #: How long a provider is paused after a 429 that did not say (seconds).
 DEFAULT_RATE_LIMIT_PAUSE_S = 20.0
+
+#: httpx failures that happen before a request is written.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,7 @@ class ProviderBase:
 
     def complete(self, request: CompletionRequest, *, timeout: float) -> Completion:
         """The model's answer to ``request`` within ``timeout`` seconds (at most the configured timeout)."""
-        return self._read(self._send(self._call(request), timeout=timeout), request)
+        return self._read(self._send(self._prepare(request), timeout=timeout), request)
 
     def test_connection(self) -> ConnectionTestResult:
         """Send a tiny request and say in a sentence whether the provider answered."""
@@ -115,7 +119,7 @@ class ProviderBase:
 
     # --- for subclasses ----------------------------------------------------------------------
 
-    def _call(self, request: CompletionRequest) -> HttpCall:
+    def _call(self, request: CompletionRequest, **options: Any) -> HttpCall:
         raise NotImplementedError
 
     def _read(self, response: httpx.Response, request: CompletionRequest) -> Completion:
@@ -132,21 +136,40 @@ class ProviderBase:
             )
         return key
 
+    def _prepare(self, request: CompletionRequest, **options: Any) -> HttpCall:
+        """Build the call; an error here (no API key) means nothing was sent."""
+        try:
+            return self._call(request, **options)
+        except ConnectorError as exc:
+            mark_not_sent(exc)
+            raise
+
     def _send(self, call: HttpCall, *, timeout: float, check_status: bool = True) -> httpx.Response:
-        """Send one request under the limits; pause the provider on 429/503 with Retry-After."""
+        """Send one request under the limits; pause the provider on 429/503 with Retry-After.
+
+        Errors raised before the request could leave (limiter, allow-list, no connection) are
+        marked with :func:`engine.ai.errors.mark_not_sent`.
+        """
         wait = max(0.1, min(timeout, self.settings.timeout_s))
-        with self.limiter.slot(max_wait=wait):
-            response = request(
-                self._client,
-                "POST",
-                call.path,
-                service=self.label,
-                json=call.body,
-                headers=call.headers,
-                params=call.params or None,
-                timeout=wait,
-                check_status=False,
-            )
+        started = False
+        try:
+            with self.limiter.slot(max_wait=wait):
+                started = True
+                response = request(
+                    self._client,
+                    "POST",
+                    call.path,
+                    service=self.label,
+                    json=call.body,
+                    headers=call.headers,
+                    params=call.params or None,
+                    timeout=wait,
+                    check_status=False,
+                )
+        except ConnectorError as exc:
+            if not started or isinstance(exc, EgressDeniedError) or isinstance(exc.__cause__, _NOT_SENT):
+                mark_not_sent(exc)
+            raise
         error = error_for_status(response, service=self.label)
         if error is not None:
             retry_after = getattr(error, "retry_after", None)

@@ -44,11 +44,11 @@ class OpenAICompatibleProvider(ProviderBase):
     def complete(self, request: CompletionRequest, *, timeout: float) -> Completion:
         """Ask for an answer; step down the JSON mode when the server rejects it with HTTP 400."""
         if request.json_schema is None:
-            return self._read(self._send(self._call(request, mode=None), timeout=timeout), request)
+            return self._read(self._send(self._prepare(request, mode=None), timeout=timeout), request)
         mode_index = self._mode_floor
         while True:
             mode = FORMAT_MODES[mode_index]
-            response = self._send(self._call(request, mode=mode), timeout=timeout, check_status=False)
+            response = self._send(self._prepare(request, mode=mode), timeout=timeout, check_status=False)
             if response.status_code == 400 and mode_index + 1 < len(FORMAT_MODES):
                 mode_index += 1
                 continue
@@ -58,7 +58,8 @@ class OpenAICompatibleProvider(ProviderBase):
                 self._mode_floor = max(self._mode_floor, mode_index)
             return completion
 
-    def _call(self, request: CompletionRequest, mode: str | None = None) -> HttpCall:
+    def _call(self, request: CompletionRequest, **options: Any) -> HttpCall:
+        mode = options.get("mode")
         settings = self.settings
         body: dict[str, Any] = {
             "messages": [
