@@ -246,3 +246,23 @@ def test_never_sends_tools(openai_server: OpenAIServer) -> None:
         body = recorded.json()
         assert not {"tools", "functions", "tool_choice", "function_call"} & set(body)
         assert json.dumps(body).count('"role"') == 2
+
+
+def test_errors_before_sending_are_marked_not_sent(openai_server: OpenAIServer) -> None:
+    from engine.ai.errors import was_sent
+
+    factory = HttpClientFactory(EgressPolicy(["api.openai.com"]))
+    with pytest.raises(EgressDeniedError) as refused:
+        openai_provider(openai_server, factory=factory).complete(REQUEST, timeout=5)
+    with pytest.raises(AuthenticationError) as no_key:
+        openai_provider(openai_server, key="").complete(REQUEST, timeout=5)
+    paused = openai_provider(openai_server)
+    paused.limiter.pause(60)
+    with pytest.raises(RateLimitedError) as limited:
+        paused.complete(REQUEST, timeout=1)
+    assert not any(was_sent(e.value) for e in (refused, no_key, limited))
+    openai_server.fail(status=429, body={"error": {"message": "slow down"}})
+    with pytest.raises(RateLimitedError) as server_said:
+        openai_provider(openai_server).complete(REQUEST, timeout=5)
+    assert was_sent(server_said.value)
+    assert len(openai_server.recorded()) == 1
