@@ -16,6 +16,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from engine.ai.chain import ProviderChain
+from engine.ai.usage import TokenUsageLedger
+from engine.categories import ALL_CATEGORIES
 from engine.classify.classifier import OfflineClassifier
 from engine.classify.model import ClassifierInput, LabelledText, classifier_from_corrections
 from engine.classify.result import Classification
@@ -40,7 +43,7 @@ from engine.storage.types import utcnow
 from engine.triage.deps import SettingsSnapshot, TriageDeps
 from engine.triage.email_data import parsed_from_json
 from engine.triage.steps.draft import first_name, reference_for
-from engine.triage.workflow import build_triage_workflow
+from engine.triage.workflow import build_triage_workflow, chain_timeout
 
 _COR = table_of(Correction)
 
@@ -88,6 +91,9 @@ class Connections:
     sources: dict[str, MailSource]
     crm: CrmClient | None = None
     ai_providers: tuple[AiProvider, ...] = ()
+    classify_chain: tuple[AiProvider, ...] = ()
+    draft_chain: tuple[AiProvider, ...] = ()
+    token_usage: TokenUsageLedger | None = None
     secrets: SecretStore | None = None
 
 
@@ -138,7 +144,27 @@ class TriageService:
         templates = (
             DraftTemplates.default().with_overrides(overrides) if overrides else DraftTemplates.default()
         )
-        return SettingsSnapshot(office=self.settings.office(), policies=policies, templates=templates)
+        office = self.settings.office()
+        chains = {
+            step: ProviderChain(
+                providers,
+                categories=ALL_CATEGORIES,
+                office_name=office.office_name,
+                usage=self.connections.token_usage,
+                timeout_s=chain_timeout(providers),
+            )
+            for step, providers in (
+                ("classify", self.connections.classify_chain),
+                ("draft", self.connections.draft_chain),
+            )
+        }
+        return SettingsSnapshot(
+            office=office,
+            policies=policies,
+            templates=templates,
+            classify_chain=chains["classify"],
+            draft_chain=chains["draft"],
+        )
 
     def corrections(self) -> list[LabelledText]:
         """Staff corrections, as training examples."""
@@ -175,6 +201,8 @@ class TriageService:
             sender=self.connections.sender,
             sources=self.connections.sources,
             crm=self.connections.crm,
+            classify_providers=self.connections.classify_chain,
+            draft_providers=self.connections.draft_chain,
         )
 
     def runner(self) -> Runner[TriageDeps]:

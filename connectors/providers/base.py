@@ -81,6 +81,11 @@ class ProviderBase:
         return self.settings.redact
 
     @property
+    def timeout_s(self) -> float:
+        """The longest one call to this provider may take."""
+        return self.settings.timeout_s
+
+    @property
     def label(self) -> str:
         """How messages name this provider."""
         return f"{self.kind_label} {self.settings.name!r}"

@@ -6,7 +6,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from engine.ports import CrmClient, MailSender, MailSource
+from engine.ai.chain import ProviderChain
+from engine.ports import AiProvider, CrmClient, MailSender, MailSource
 from engine.settings import OfficeSettings, Policy
 
 
@@ -25,6 +26,8 @@ class SettingsSnapshot:
     office: OfficeSettings
     policies: Mapping[str, Policy]
     templates: Any
+    classify_chain: ProviderChain = field(default_factory=lambda: ProviderChain(()))
+    draft_chain: ProviderChain = field(default_factory=lambda: ProviderChain(()))
 
 
 @dataclass
@@ -40,4 +43,5 @@ class TriageDeps:
     sender: MailSender
     sources: Mapping[str, MailSource] = field(default_factory=dict)
     crm: CrmClient | None = None
-    ai: Any | None = None
+    classify_providers: tuple[AiProvider, ...] = ()
+    draft_providers: tuple[AiProvider, ...] = ()

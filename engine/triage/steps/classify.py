@@ -23,17 +23,37 @@ def permille(confidence: float) -> int:
     return round(max(0.0, min(1.0, confidence)) * 1000)
 
 
-class ClassifyStep(LocalStep):
-    """Decide the email's category with a confidence and human-readable reasons."""
+class ClassifyStep:
+    """Decide the email's category with a confidence and human-readable reasons.
+
+    Rules and the local model always run; then the classify chain of AI providers (if any)
+    gets the minimised, redacted email, with the local result as the fallback. The chain also
+    scans for prompt injection, even when no provider is configured.
+    """
 
     name = "classify"
+    retry = LocalStep.retry
+
+    def __init__(self, *, remote_timeout_s: float | None = None) -> None:
+        self.local = remote_timeout_s is None
+        self.timeout_s = LocalStep.timeout_s if remote_timeout_s is None else remote_timeout_s
 
     def execute(self, ctx: StepContext[TriageDeps]) -> StepResult:
-        """Classify offline; the result sets the run's category, confidence and priority."""
+        """Classify; the result sets the run's category, confidence, priority and review flags."""
         email = parsed_email(ctx)
-        item = ClassifierInput.from_parsed(email, minimised_body(ctx))
-        result: Classification = ctx.deps.classifier().classify(item)
-        return classification_result(ctx, result, flags=[])
+        body = minimised_body(ctx)
+        local: Classification = ctx.deps.classifier().classify(ClassifierInput.from_parsed(email, body))
+        outcome = ctx.deps.settings().classify_chain.classify(
+            email, body, local, run_id=str(ctx.run.run_id), email_ref=ctx.run.email_ref
+        )
+        result = classification_result(
+            ctx, outcome.classification, flags=list(outcome.flags), extra_events=list(outcome.events)
+        )
+        result.output["review_reasons"] = list(outcome.review_reasons)
+        result.output["provider"] = outcome.provider
+        result.output["fallback_reason"] = outcome.fallback_reason
+        result.output["agreement"] = outcome.agreement
+        return result
 
 
 def classification_result(

@@ -273,3 +273,21 @@ def test_retention_purge_keeps_waiting_items_and_the_chain(service: TriageServic
     assert audit_ops.verify(service.db).ok
     actions = Counter(e.action for e in service.queries.audit_events(limit=10_000))
     assert actions["retention.purged"] == 2, "the poll's daily housekeeping, then this purge"
+
+
+def test_prompt_injection_is_flagged_and_never_auto_sent(service: TriageService) -> None:
+    for category in ("enquiry", "order", "other", "billing"):
+        service.settings.save_policy(Policy(category, mode="auto_send", threshold=0.0), actor="Alice")
+    service.poll()
+    flagged = [r for r in service.queries.runs(limit=500) if "possible prompt injection" in r.flags]
+    assert len(flagged) == 1
+    [run] = flagged
+    assert run.state == "waiting_review" and run.outcome is None
+    detail = service.queries.queue_item(run.run_id)
+    assert detail.draft is not None
+    assert any("ignore previous instructions" in f for f in detail.draft.findings)
+    assert "evil" not in detail.draft.body.lower()
+    classified = next(e for e in detail.history if e.action == "email.classified")
+    assert classified.detail["flags"] == ["possible prompt injection"]
+    routed = next(e for e in detail.history if e.action == "review.queued")
+    assert "flagged" in routed.detail["reason"]
