@@ -189,14 +189,14 @@ def check_modules(_ws: Workspace) -> str:
         try:
             importlib.import_module(name)
         except Exception as exc:  # noqa: BLE001 - every failure is reported on the line
-            failures.append(f"{name} ({type(exc).__name__}: {exc})")
+            failures.append(f"{name} ({short_error(exc)})")
     from sqlalchemy.dialects import registry
 
     for dialect in ("sqlite.pysqlite", "postgresql.psycopg"):
         try:
             registry.load(dialect)
         except Exception as exc:  # noqa: BLE001
-            failures.append(f"SQLAlchemy dialect {dialect} ({type(exc).__name__}: {exc})")
+            failures.append(f"SQLAlchemy dialect {dialect} ({short_error(exc)})")
     triggers = _entry_points("apscheduler.triggers")
     for trigger in ("date", "interval", "cron"):
         if trigger not in triggers:
@@ -205,9 +205,9 @@ def check_modules(_ws: Workspace) -> str:
             try:
                 triggers[trigger]()
             except Exception as exc:  # noqa: BLE001
-                failures.append(f"APScheduler trigger {trigger!r} ({type(exc).__name__}: {exc})")
+                failures.append(f"APScheduler trigger {trigger!r} ({short_error(exc)})")
     if failures:
-        raise CheckError(f"{len(failures)} cannot be loaded: {'; '.join(failures[:4])}")
+        raise CheckError(f"{len(failures)} cannot be loaded: {'; '.join(failures[:3])}")
     return (
         f"{len(names)} app modules, SQLAlchemy sqlite and psycopg dialects, "
         "APScheduler date/interval/cron triggers"
@@ -496,8 +496,15 @@ def run_check(
     except Exception as exc:  # noqa: BLE001 - an unexpected error is a failed check, said on its line
         if verbose and err is not None:
             traceback.print_exc(file=err)
-        text = str(exc).strip().splitlines()
-        return Result(Outcome.FAIL, name, f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": "))
+        return Result(Outcome.FAIL, name, short_error(exc))
+
+
+def short_error(exc: BaseException, limit: int = 200) -> str:
+    """``Type: message`` on one line: the message's last non-empty line (where long explanations,
+    such as NumPy's import error, put the actual cause), cut to ``limit`` characters."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = f"{type(exc).__name__}: {lines[-1]}" if lines else type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @contextlib.contextmanager

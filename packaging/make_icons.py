@@ -87,7 +87,7 @@ def render_png(size: int) -> bytes:
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    if not image.save(buffer, "PNG"):
+    if not image.save(buffer, "PNG"):  # type: ignore[call-overload]  # the stubs want bytes; Qt wants str
         raise RuntimeError(f"Qt could not encode the {size} px icon as PNG")
     buffer.close()
     return bytes(data.data())
