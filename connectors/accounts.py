@@ -227,6 +227,10 @@ class SmtpAccount:
         )
         if not self.login_from:
             problems += _oauth_problems(self.auth, self.oauth_client_id)
+            if self.auth == "xoauth2" and not self.username:
+                problems.append(
+                    FieldProblem("username", "XOAUTH2 needs the account's address as the login name")
+                )
         if not self.sent_account:
             problems.append(
                 FieldProblem(

@@ -95,7 +95,7 @@ class GraphClient:
         self._sleep = sleep
         self.max_inline_wait_s = max_inline_wait_s
         self.max_throttle_retries = max_throttle_retries
-        self.throttled_waits: list[float] = []
+        self.throttled = 0
 
     def url(self, path_or_url: str) -> str:
         """An absolute URL: links from Graph (nextLink, deltaLink) are used as they are."""
@@ -153,7 +153,7 @@ class GraphClient:
                 wait = DEFAULT_RETRY_AFTER_S if wait is None else wait
                 if throttled < self.max_throttle_retries and wait <= self.max_inline_wait_s:
                     throttled += 1
-                    self.throttled_waits.append(wait)
+                    self.throttled += 1
                     self._sleep(wait)
                     continue
                 message = f"{SERVICE} answered HTTP {status} ({_graph_error(response)})"

@@ -137,6 +137,8 @@ def test_smtp_needs_a_sent_folder_account() -> None:
     assert [p.field for p in problems] == ["sent_account"]
     assert "never goes out twice" in problems[0].message
     assert SmtpAccount("out", "smtp.example.co.uk", sent_account="office").effective_port == 587
+    oauth = SmtpAccount("out", "smtp.gmail.com", sent_account="gmail", auth="xoauth2", oauth_client_id="id")
+    assert [p.field for p in oauth.validate()] == ["username"]
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import webbrowser
 from pathlib import Path
 from typing import Any
 
@@ -324,9 +325,13 @@ def cmd_sign_in(ctx: CommandContext) -> int:
             code.message or f"Open {code.verification_uri} and enter the code {code.user_code}.", flush=True
         )
 
+    def browse(url: str) -> None:
+        print(f"Sign in on this page (it opens in your browser if one is available):\n{url}", flush=True)
+        webbrowser.open(url)
+
     account = book.get(ctx.args.name)
     device = show if isinstance(account, GraphAccount) and not ctx.args.browser else None
-    who = sign_in(ctx.args.name, book, _toolkit(ctx, book), show_device_code=device)
+    who = sign_in(ctx.args.name, book, _toolkit(ctx, book), show_device_code=device, open_browser=browse)
     print(f"Signed in as {who}; the sign-in is kept in the keyring.")
     return 0
 

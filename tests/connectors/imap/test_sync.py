@@ -135,7 +135,9 @@ def test_news_announced_during_marking_is_not_lost(imap: ImapHarness) -> None:
     batch = list(source.fetch(None))[-1]
     imap.seed(1, start=2)  # arrives...
     raw = batch.messages[0]
-    source.mark_answered(MessageRef(raw.account, raw.folder, raw.uidvalidity, raw.uid, None, None))  # ...seen here
+    source.mark_answered(
+        MessageRef(raw.account, raw.folder, raw.uidvalidity, raw.uid, None, None)
+    )  # ...seen here
     assert [m.raw for b in source.fetch(batch.cursor) for m in b.messages] == [message(2)]
 
 
