@@ -28,9 +28,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Literal
 
-from desktop.logging_setup import redact
+from desktop.logging_setup import CRASH_LOGGER, redact
 
-log = logging.getLogger("inbox_triage.crash")
+log = logging.getLogger(CRASH_LOGGER)
 
 Mode = Literal["gui", "cli"]
 

@@ -39,6 +39,10 @@ STDERR_FORMAT = "%(levelname)s %(name)s: %(message)s"
 #: Libraries that log URLs, protocol lines or every scheduler tick at INFO: only their warnings are kept.
 QUIET_LOGGERS = ("httpx", "httpcore", "urllib3", "imapclient", "msal", "apscheduler", "keyring", "asyncio")
 
+#: The logger uncaught errors are written to (desktop.crash_handler); it tells stderr itself, so
+#: the stderr handler leaves its records to the file.
+CRASH_LOGGER = "inbox_triage.crash"
+
 Mode = Literal["gui", "cli"]
 
 _MASK = "***"
@@ -138,6 +142,7 @@ def setup_logging(mode: Mode, *, verbose: bool = False, stream: TextIO | None = 
         console = logging.StreamHandler(err)
         console.setLevel(logging.INFO if verbose else logging.WARNING)
         console.setFormatter(RedactingFormatter(STDERR_FORMAT))
+        console.addFilter(lambda record: record.name != CRASH_LOGGER)
         _mark(console)
         root.addHandler(console)
     path = log_file(mode)

@@ -241,7 +241,8 @@ def check_qt(_ws: Workspace) -> str:
                 f"a Qt window on {platform_name} did not start within {QT_PROBE_TIMEOUT_S:.0f} s"
             ) from exc
         if done.returncode != 0 or not report.is_file():
-            tail = " | ".join(line for line in (done.stderr or "").strip().splitlines()[-3:])
+            lines = [line.strip() for line in (done.stderr or "").splitlines() if line.strip()]
+            tail = " | ".join(lines[-3:])
             raise CheckError(
                 f"Qt could not start on {platform_name} (exit {done.returncode}): {tail or 'no output'}"
             )
