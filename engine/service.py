@@ -38,10 +38,10 @@ from engine.review import DraftEdit, approve, reclassify, reject, retry_run, und
 from engine.settings_store import INSTALL_ID, SettingsStore, read_raw, write_raw
 from engine.storage import migrate
 from engine.storage.db import Database
-from engine.storage.models import Correction, Draft, table_of
+from engine.storage.models import Correction, Draft, Run, table_of
 from engine.storage.types import utcnow
 from engine.triage.deps import SettingsSnapshot, TriageDeps
-from engine.triage.email_data import parsed_from_json
+from engine.triage.email_data import read_parsed
 from engine.triage.steps.draft import first_name, reference_for
 from engine.triage.workflow import build_triage_workflow, chain_timeout
 
@@ -323,14 +323,11 @@ class TriageService:
         self.reload_classifier()
 
     def _parsed(self, run_id: int) -> ParsedEmail | None:
-        from engine.storage.models import EmailContent, Run
-
-        ec, r = table_of(EmailContent), table_of(Run)
         with self.db.read() as conn:
-            data = conn.execute(
-                select(ec.c.parsed).join(r, r.c.email_id == ec.c.email_id).where(r.c.id == run_id)
+            email_id = conn.execute(
+                select(table_of(Run).c.email_id).where(table_of(Run).c.id == run_id)
             ).scalar_one_or_none()
-        return parsed_from_json(data) if isinstance(data, dict) else None
+            return None if email_id is None else read_parsed(conn, int(email_id))
 
     # --- classification without side effects ----------------------------------------------------
 

@@ -78,12 +78,20 @@ _LOAD_CHECKPOINTS = (
 )
 
 
+Preload = Callable[[Connection, RunInfo, int], dict[str, Any]]
+
+
 @dataclass(frozen=True)
 class Workflow(Generic[DepsT]):
-    """A named, ordered list of steps."""
+    """A named, ordered list of steps.
+
+    ``preload`` (optional) reads what the next steps will need in the same read transaction that
+    loads the run (one round trip instead of several); its result becomes the drive's scratch.
+    """
 
     name: str
     steps: tuple[Step[DepsT], ...]
+    preload: Preload | None = None
 
     def index_of(self, step_name: str) -> int:
         """Position of a step by name."""
@@ -241,23 +249,14 @@ class Runner(Generic[DepsT]):
         with self.db.read() as conn:
             row = conn.execute(_LOAD_RUN, {"b_run": run_id}).one()
             checkpoints = conn.execute(_LOAD_CHECKPOINTS, {"b_run": run_id}).fetchall()
-        info = RunInfo(
-            run_id=run_id,
-            run_key=f"{self.install_id}:{run_id}",
-            email_id=int(row.email_id),
-            identity=row.identity,
-            account=row.account,
-            folder=row.folder,
-            uidvalidity=row.uidvalidity,
-            uid=row.uid,
-            source_key=row.source_key,
-            message_id=row.message_id,
-            received_at=row.received_at,
-            category=row.category,
-            confidence=row.confidence,
-        )
+            info = _run_info(row, run_id, self.install_id)
+            scratch = self.workflow.preload(conn, info, int(row.step_index)) if self.workflow.preload else {}
         state = _RunState(
-            info=info, step_index=int(row.step_index), attempt=int(row.attempt), outcome=row.outcome
+            info=info,
+            step_index=int(row.step_index),
+            attempt=int(row.attempt),
+            outcome=row.outcome,
+            scratch=scratch,
         )
         for cp in checkpoints:
             expected = (
@@ -279,11 +278,12 @@ class Runner(Generic[DepsT]):
                     self._flush(group, state)
                     return
                 step = self.workflow.steps[state.step_index]
-                if group is not None and (not step.local or len(group.checkpoints) >= MAX_GROUPED_STEPS):
+                local = _is_local(step, state)
+                if group is not None and (not local or len(group.checkpoints) >= MAX_GROUPED_STEPS):
                     self._flush(group, state)
                     group = None
                 try:
-                    result = self._execute(step, state)
+                    result = self._execute(step, state, local=local)
                 except Exception as exc:  # noqa: BLE001 - every step failure is recorded, none is lost
                     if group is not None:
                         self._flush(group, state)
@@ -294,7 +294,7 @@ class Runner(Generic[DepsT]):
                 self._record_step(group, state, step, result)
                 stats.steps += 1
                 ended = self._after_step(group, state, result, stats)
-                if ended or not (self.group_local_steps and step.local):
+                if ended or not (self.group_local_steps and local):
                     self._flush(group, state)
                     group = None
                 if ended:
@@ -306,7 +306,7 @@ class Runner(Generic[DepsT]):
 
     # --- executing a step ----------------------------------------------------------------------
 
-    def _execute(self, step: Step[DepsT], state: _RunState) -> StepResult:
+    def _execute(self, step: Step[DepsT], state: _RunState, *, local: bool) -> StepResult:
         deadline = time.monotonic() + step.timeout_s
         ctx: StepContext[DepsT] = StepContext(
             run=state.info,
@@ -321,7 +321,7 @@ class Runner(Generic[DepsT]):
             ledger=self.ledger,
             scratch=state.scratch,
         )
-        if step.local:
+        if local:
             return step.execute(ctx)
         future = self._pool.submit(step.execute, ctx)
         try:
@@ -536,6 +536,36 @@ class Runner(Generic[DepsT]):
                 ],
                 now=now,
             )
+
+
+def _is_local(step: Step[Any], state: _RunState) -> bool:
+    """Whether the step stays on this machine this time: always, or given earlier outputs.
+
+    A step may define ``local_for(outputs) -> bool`` (e.g. *send* when the route closed the run
+    without a reply) to be recorded with its neighbours instead of in a thread of its own.
+    """
+    if step.local:
+        return True
+    local_for = getattr(step, "local_for", None)
+    return bool(local_for(state.outputs)) if callable(local_for) else False
+
+
+def _run_info(row: Any, run_id: int, install_id: str) -> RunInfo:
+    return RunInfo(
+        run_id=run_id,
+        run_key=f"{install_id}:{run_id}",
+        email_id=int(row.email_id),
+        identity=row.identity,
+        account=row.account,
+        folder=row.folder,
+        uidvalidity=row.uidvalidity,
+        uid=row.uid,
+        source_key=row.source_key,
+        message_id=row.message_id,
+        received_at=row.received_at,
+        category=row.category,
+        confidence=row.confidence,
+    )
 
 
 class _WorkflowMismatch(Exception):  # noqa: N818 - internal signal, never leaves the runner

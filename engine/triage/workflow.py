@@ -8,6 +8,7 @@ from engine.durable.runner import Workflow
 from engine.ingest import TRIAGE_WORKFLOW
 from engine.ports import AiProvider
 from engine.triage.deps import TriageDeps
+from engine.triage.email_data import preload
 from engine.triage.steps.classify import ClassifyStep
 from engine.triage.steps.close import CloseStep
 from engine.triage.steps.crm import CrmStep
@@ -49,4 +50,4 @@ def build_triage_workflow(deps: TriageDeps) -> Workflow[TriageDeps]:
         CloseStep(remote=remote_mailbox),
     )
     assert tuple(s.name for s in steps) == STEP_NAMES
-    return Workflow(name=TRIAGE_WORKFLOW, steps=steps)
+    return Workflow(name=TRIAGE_WORKFLOW, steps=steps, preload=preload)

@@ -12,6 +12,7 @@ from engine.durable.step import StepContext, StepResult
 from engine.mail.model import ParsedEmail
 from engine.mail.parse import parse_message
 from engine.storage.models import Email, EmailContent, table_of
+from engine.storage.statements import update_by
 from engine.triage.email_data import parsed_to_json, raw_bytes, remember_parsed
 from engine.triage.steps.base import LocalStep
 
@@ -48,19 +49,23 @@ class ParseStep(LocalStep):
 
         def apply(conn: Connection) -> None:
             conn.execute(
-                _EM.update()
-                .where(_EM.c.id == email_id)
-                .values(
-                    sender_email=email.sender.email if email.sender else None,
-                    sender_name=email.sender.name if email.sender else None,
-                    subject=email.subject,
-                    sent_date=email.date,
-                )
+                update_by(_EM, "id"),
+                {
+                    "b_key": email_id,
+                    "sender_email": email.sender.email if email.sender else None,
+                    "sender_name": email.sender.name if email.sender else None,
+                    "subject": email.subject,
+                    "sent_date": email.date,
+                },
             )
             conn.execute(
-                _EC.update()
-                .where(_EC.c.email_id == email_id)
-                .values(body_text=email.body_text, body_html=email.body_html, parsed=parsed_to_json(email))
+                update_by(_EC, "email_id"),
+                {
+                    "b_key": email_id,
+                    "body_text": email.body_text,
+                    "body_html": email.body_html,
+                    "parsed": parsed_to_json(email),
+                },
             )
 
         categories = [

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import getaddresses
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -65,6 +67,10 @@ class SendStep(RemoteStep):
     """Send the reply if approved; record a rejection otherwise."""
 
     name = "send"
+
+    def local_for(self, outputs: Mapping[str, Mapping[str, Any]]) -> bool:
+        """Nothing leaves the machine when the route closed the run without a reply."""
+        return outputs.get("route", {}).get("route") == CLOSE
 
     def execute(self, ctx: StepContext[TriageDeps]) -> StepResult:
         """Send once (reconciling with the Sent folder/outbox before any retry)."""
