@@ -37,18 +37,8 @@ EXPORT_FORMAT_VERSION = 1
 
 #: The chained fields of an event, in the order exports write them.
 EVENT_FIELDS: tuple[str, ...] = (
-    "seq",
-    "ts",
-    "run_id",
-    "email_ref",
-    "actor",
-    "action",
-    "data_categories",
-    "destination",
-    "outcome",
-    "detail",
-    "prev_hash",
-    "hash",
+    "seq", "ts", "run_id", "email_ref", "actor", "action", "data_categories", "destination",
+    "outcome", "detail", "prev_hash", "hash",
 )
 
 #: Column names of a CSV export (its first row).
@@ -162,9 +152,7 @@ class ExportHeader:
                 head_seq=_opt_int(obj["head_seq"], "head_seq"),
                 head_hash=_opt_text(obj["head_hash"], "head_hash"),
                 anchor=anchor,
-                filter=None
-                if window is None
-                else ExportFilter(
+                filter=None if window is None else ExportFilter(
                     _opt_text(window["since"], "filter.since"), _opt_text(window["until"], "filter.until")
                 ),
             )

@@ -138,19 +138,11 @@ def _verify_body(header: ExportHeader, events: ExportEvents, earlier: list[Ancho
             "its chain is intact, but the head hash and signature do not cover it; ask for a full export"
         )
     return ExportVerifyResult(
-        ok=True,
-        count=chain.count,
-        first_seq=header.first_seq,
-        last_seq=chain.head_seq,
-        last_hash=last_hash,
-        head_seq=header.head_seq,
-        head_hash=header.head_hash,
-        reaches_head=reaches_head,
+        ok=True, count=chain.count, first_seq=header.first_seq, last_seq=chain.head_seq, last_hash=last_hash,
+        head_seq=header.head_seq, head_hash=header.head_hash, reaches_head=reaches_head,
         signed=header.anchor is not None,
         public_key_b64=header.anchor.public_key_b64 if header.anchor else None,
-        first_bad_seq=None,
-        problem=None,
-        notes=tuple(notes),
+        first_bad_seq=None, problem=None, notes=tuple(notes),
     )
 
 
@@ -276,16 +268,8 @@ def _failed(
     header: ExportHeader | None, seq: int | None, problem: str, *, count: int = 0
 ) -> ExportVerifyResult:
     return ExportVerifyResult(
-        ok=False,
-        count=count,
-        first_seq=header.first_seq if header else None,
-        last_seq=None,
-        last_hash=None,
-        head_seq=header.head_seq if header else None,
-        head_hash=header.head_hash if header else None,
-        reaches_head=False,
-        signed=False,
-        public_key_b64=None,
-        first_bad_seq=seq,
-        problem=problem,
+        ok=False, count=count,
+        first_seq=header.first_seq if header else None, last_seq=None, last_hash=None,
+        head_seq=header.head_seq if header else None, head_hash=header.head_hash if header else None,
+        reaches_head=False, signed=False, public_key_b64=None, first_bad_seq=seq, problem=problem,
     )

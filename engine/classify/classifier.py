@@ -42,12 +42,8 @@ class OfflineClassifier:
         reasons = prediction.reasons_for(category)
         if category == Category.NOTIFICATION.value:
             return Classification(category, _clamp(posterior[category]), (signal, *reasons), "headers")
-        return Classification(
-            category,
-            _clamp(posterior[category]),
-            (*reasons, f"{signal} (outweighed by the content)"),
-            "model",
-        )
+        return Classification(category, _clamp(posterior[category]),
+                              (*reasons, f"{signal} (outweighed by the content)"), "model")
 
 
 def _clamp(value: float) -> float:

@@ -129,14 +129,8 @@ class CompiledModel:
 
     def save(self, path: Path, meta: ModelMeta) -> None:
         """Write the model atomically (temporary file, then rename) to ``path``."""
-        header = {
-            "format": meta.format,
-            "model_version": meta.model_version,
-            "fingerprint": meta.fingerprint,
-            "classes": list(self.classes),
-            "examples": meta.examples,
-            "corrections": meta.corrections,
-        }
+        header = {"format": meta.format, "model_version": meta.model_version, "fingerprint": meta.fingerprint,
+                  "classes": list(self.classes), "examples": meta.examples, "corrections": meta.corrections}
         arrays: dict[str, npt.NDArray[Any]] = {
             "meta": _utf8(json.dumps(header)),
             "word_terms": _utf8("\n".join(self.word_terms)),

@@ -35,11 +35,8 @@ def parse_examples(lines: Iterable[str], *, origin: str) -> list[LabelledText]:
             raise ConfigurationError(f"{origin} line {number}: needs string fields {', '.join(_FIELDS)}")
         if row["category"] not in ALL_CATEGORIES:
             raise ConfigurationError(f"{origin} line {number}: unknown category {row['category']!r}")
-        examples.append(
-            LabelledText(
-                subject=row["subject"], body=row["body"], sender=row["sender"], category=row["category"]
-            )
-        )
+        examples.append(LabelledText(subject=row["subject"], body=row["body"], sender=row["sender"],
+                                     category=row["category"]))
     return examples
 
 
@@ -47,14 +44,8 @@ def fingerprint(examples: Sequence[LabelledText], *, model_version: str) -> str:
     """A SHA-256 over the model version and every example (text, label, weight, source), in order."""
     digest = hashlib.sha256(model_version.encode("utf-8"))
     for example in examples:
-        record = [
-            example.subject,
-            example.body,
-            example.sender,
-            example.category,
-            repr(float(example.weight)),
-            example.source,
-        ]
+        record = [example.subject, example.body, example.sender, example.category,
+                  repr(float(example.weight)), example.source]
         digest.update(json.dumps(record, ensure_ascii=False).encode("utf-8"))
         digest.update(b"\n")
     return digest.hexdigest()

@@ -113,20 +113,15 @@ class LocalClassifier:
         """Calibrated probabilities for every category (they sum to one)."""
         vector = self._model.vectorise(model_text(item.subject, item.body, item.sender))
         proba = self._model.probabilities(vector)
-        return Prediction(
-            dict(zip(self._model.classes, (float(p) for p in proba), strict=True)), self._model, vector
-        )
+        return Prediction(dict(zip(self._model.classes, (float(p) for p in proba), strict=True)),
+                          self._model, vector)
 
     def classify(self, item: ClassifierInput) -> Classification:
         """The most probable category, its calibrated probability and the words behind it."""
         prediction = self.predict(item)
         category, confidence = prediction.top()
-        return Classification(
-            category=category,
-            confidence=min(1.0, max(0.0, confidence)),
-            reasons=prediction.reasons_for(category),
-            source="model",
-        )
+        return Classification(category=category, confidence=min(1.0, max(0.0, confidence)),
+                              reasons=prediction.reasons_for(category), source="model")
 
     def save(self, path: Path) -> None:
         """Write the model (with its format version and training fingerprint) to ``path``."""

@@ -105,12 +105,8 @@ class RuleSet:
         domain = sender.rpartition("@")[2] if "@" in sender else ""
         for index, rule in enumerate(self.rules):
             if self._matches(index, rule, item, sender, domain):
-                return Classification(
-                    category=rule.category,
-                    confidence=1.0,
-                    reasons=(f"rule: {rule.describe()}",),
-                    source="rule",
-                )
+                return Classification(category=rule.category, confidence=1.0,
+                                      reasons=(f"rule: {rule.describe()}",), source="rule")
         return None
 
     def _matches(self, index: int, rule: Rule, item: ClassifierInput, sender: str, domain: str) -> bool:

@@ -19,41 +19,12 @@ MAX_BODY_CHARS = 3000
 SENDER_DOMAIN_PREFIX = "zzdom"
 SENDER_ROLE_PREFIX = "zzrole"
 #: Local parts (split on ``.``, ``-``, ``_``, ``+``) that mark automated or role mailboxes.
-ROLE_WORDS = frozenset(
-    {
-        "noreply",
-        "no-reply",
-        "donotreply",
-        "do-not-reply",
-        "notifications",
-        "notification",
-        "notify",
-        "alerts",
-        "alert",
-        "mailer-daemon",
-        "postmaster",
-        "bounce",
-        "bounces",
-        "newsletter",
-        "news",
-        "marketing",
-        "info",
-        "sales",
-        "support",
-        "accounts",
-        "billing",
-        "invoices",
-        "orders",
-        "system",
-        "autoreply",
-        "automated",
-        "updates",
-        "security",
-        "admin",
-        "hello",
-        "office",
-    }
-)
+ROLE_WORDS = frozenset({
+    "noreply", "no-reply", "donotreply", "do-not-reply", "notifications", "notification", "notify",
+    "alerts", "alert", "mailer-daemon", "postmaster", "bounce", "bounces", "newsletter", "news",
+    "marketing", "info", "sales", "support", "accounts", "billing", "invoices", "orders", "system",
+    "autoreply", "automated", "updates", "security", "admin", "hello", "office",
+})
 _LOCAL_SPLIT = re.compile(r"[.+_]")
 _DOMAIN_SPLIT = re.compile(r"[.\-]")
 _ALNUM = re.compile(r"[^a-z0-9]")

@@ -90,13 +90,11 @@ is needed from us.
 """
 
 #: Category → default template text (spam and notifications get no reply).
-DEFAULT_TEMPLATES = MappingProxyType(
-    {
-        "complaint": COMPLAINT,
-        "enquiry": ENQUIRY,
-        "order": ORDER,
-        "billing": BILLING,
-        "cancellation": CANCELLATION,
-        "other": OTHER,
-    }
-)
+DEFAULT_TEMPLATES = MappingProxyType({
+    "complaint": COMPLAINT,
+    "enquiry": ENQUIRY,
+    "order": ORDER,
+    "billing": BILLING,
+    "cancellation": CANCELLATION,
+    "other": OTHER,
+})

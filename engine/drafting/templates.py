@@ -65,16 +65,8 @@ class DraftTemplates:
         """The template text for ``category`` (for Settings to show), or ``None`` when there is none."""
         return self._texts.get(category)
 
-    def render(
-        self,
-        category: str,
-        *,
-        sender_name: str,
-        subject: str,
-        reference: str,
-        office_name: str,
-        signature: str,
-    ) -> Draft | None:
+    def render(self, category: str, *, sender_name: str, subject: str, reference: str, office_name: str,
+               signature: str) -> Draft | None:
         """The draft for ``category``, or ``None`` for spam and notifications.
 
         ``sender_name`` is the sender's display name as it came (the greeting uses the first name,
@@ -104,9 +96,8 @@ def check_template(category: str, text: str) -> None:
     if category not in TEMPLATE_CATEGORIES:
         if category in NO_REPLY_CATEGORIES:
             raise ConfigurationError(f"No reply is drafted for {category}, so it cannot have a template.")
-        raise ConfigurationError(
-            f"Unknown category {category!r} for a template; use one of: {', '.join(TEMPLATE_CATEGORIES)}."
-        )
+        raise ConfigurationError(f"Unknown category {category!r} for a template; use one of: "
+                                 f"{', '.join(TEMPLATE_CATEGORIES)}.")
     if not text.strip():
         raise ConfigurationError(f"The {category} template is empty.")
     if len(text) > MAX_TEMPLATE_LENGTH:

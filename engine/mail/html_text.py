@@ -18,46 +18,12 @@ _PARAGRAPH = frozenset(
     {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "ul", "ol", "dl", "hr"}
 )
 _LINE = frozenset(
-    {
-        "div",
-        "tr",
-        "li",
-        "dt",
-        "dd",
-        "section",
-        "article",
-        "header",
-        "footer",
-        "address",
-        "center",
-        "form",
-        "fieldset",
-        "figure",
-        "figcaption",
-        "main",
-        "nav",
-        "aside",
-        "caption",
-        "body",
-        "html",
-    }
+    {"div", "tr", "li", "dt", "dd", "section", "article", "header", "footer", "address", "center",
+     "form", "fieldset", "figure", "figcaption", "main", "nav", "aside", "caption", "body", "html"}
 )
 _SKIP = frozenset(
-    {
-        "script",
-        "style",
-        "title",
-        "template",
-        "noscript",
-        "svg",
-        "math",
-        "object",
-        "iframe",
-        "applet",
-        "select",
-        "textarea",
-        "frameset",
-    }
+    {"script", "style", "title", "template", "noscript", "svg", "math", "object", "iframe", "applet",
+     "select", "textarea", "frameset"}
 )
 _LINK_SCHEMES = ("http://", "https://", "mailto:", "tel:", "ftp://")
 _SPACE = re.compile(r"\s+")

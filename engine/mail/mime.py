@@ -190,7 +190,7 @@ def _message_attachment(part: Message, content_type: str, filename: str, defects
             defects.append(f"attached message could not be measured ({error})")
         if not filename and content_type == "message/rfc822":
             subject = tolerant_header(_raw_param_source(message, "subject"))[0]
-            filename = f"{_PATH.sub('', subject)[: MAX_FILENAME - 4] or 'message'}.eml"
+            filename = f"{_PATH.sub('', subject)[:MAX_FILENAME - 4] or 'message'}.eml"
     else:
         size = len(_payload_bytes(part, defects))
     return Attachment(filename[:MAX_FILENAME], content_type, size)

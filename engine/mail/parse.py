@@ -41,24 +41,9 @@ MAX_MESSAGE_BYTES = 50 * 1024 * 1024
 MAX_REFERENCES = 100
 MAX_DEFECTS = 50
 SAFE_HEADERS = frozenset(
-    {
-        "from",
-        "to",
-        "cc",
-        "reply-to",
-        "subject",
-        "date",
-        "message-id",
-        "in-reply-to",
-        "references",
-        "list-id",
-        "list-unsubscribe",
-        "auto-submitted",
-        "precedence",
-        "return-path",
-        "content-type",
-        "x-mailer",
-    }
+    {"from", "to", "cc", "reply-to", "subject", "date", "message-id", "in-reply-to", "references",
+     "list-id", "list-unsubscribe", "auto-submitted", "precedence", "return-path", "content-type",
+     "x-mailer"}
 )
 _IDENTIFYING = frozenset({"from", "sender", "message-id", "subject"})
 _BULK_PRECEDENCE = frozenset({"bulk", "junk", "list"})

@@ -16,65 +16,15 @@ from html.parser import HTMLParser
 from engine.mail.html_defuse import defuse_html
 
 ALLOWED_TAGS = frozenset(
-    {
-        "p",
-        "br",
-        "div",
-        "span",
-        "b",
-        "strong",
-        "i",
-        "em",
-        "u",
-        "ul",
-        "ol",
-        "li",
-        "table",
-        "tr",
-        "td",
-        "th",
-        "thead",
-        "tbody",
-        "blockquote",
-        "pre",
-        "code",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "hr",
-        "a",
-    }
+    {"p", "br", "div", "span", "b", "strong", "i", "em", "u", "ul", "ol", "li", "table", "tr", "td",
+     "th", "thead", "tbody", "blockquote", "pre", "code", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "a"}
 )
 ALLOWED_ATTRIBUTES = frozenset({"colspan", "rowspan"})
 _VOID = frozenset({"br", "hr"})
 _DROP_WITH_CONTENT = frozenset(
-    {
-        "script",
-        "style",
-        "iframe",
-        "object",
-        "form",
-        "head",
-        "title",
-        "template",
-        "noscript",
-        "svg",
-        "math",
-        "applet",
-        "frame",
-        "frameset",
-        "noframes",
-        "audio",
-        "video",
-        "canvas",
-        "select",
-        "textarea",
-        "button",
-        "xml",
-    }
+    {"script", "style", "iframe", "object", "form", "head", "title", "template", "noscript", "svg",
+     "math", "applet", "frame", "frameset", "noframes", "audio", "video", "canvas", "select",
+     "textarea", "button", "xml"}
 )
 _SHOWN_SCHEMES = ("http://", "https://", "mailto:", "tel:", "ftp://")
 _MAX_SPAN = 1000

@@ -20,9 +20,7 @@ from dataclasses import dataclass
 from engine.safety.normalise import decoded_base64_runs, reveal, visible_text
 
 _GAP = r"[^.!?\n]{0,40}?"
-_ADDRESS = (
-    r"(?:\S{1,64}@\S{1,255}|(?:this|that|the following|my|our|an?) (?:e-?mail )?address\b|https?://\S+)"
-)
+_ADDRESS = r"(?:\S{1,64}@\S{1,255}|(?:this|that|the following|my|our|an?) (?:e-?mail )?address\b|https?://\S+)"
 
 
 @dataclass(frozen=True)
