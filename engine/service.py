@@ -121,6 +121,7 @@ class TriageService:
         self._group_local_steps = group_local_steps
         self._runner: Runner[TriageDeps] | None = None
         self._snapshot: tuple[int, float, SettingsSnapshot] | None = None
+        self._poll_lock = threading.Lock()
 
     # --- collaborators -------------------------------------------------------------------------
 
@@ -227,6 +228,23 @@ class TriageService:
 
     def poll(self, *, workers: int = 1, stop: threading.Event | None = None) -> PollReport:
         """One poll: ingest from every configured source, then drive every run that can progress."""
+        with self._poll_lock:
+            return self._poll(workers, stop)
+
+    def replace_connections(self, connections: Connections) -> Connections:
+        """Use ``connections`` from now on (Settings changed what to connect to); return the old ones.
+
+        Waits for a running poll to finish first. The runner is rebuilt with the new connectors
+        on next use; a run being driven elsewhere finishes its step with the old ones. The caller
+        closes the returned connections.
+        """
+        with self._poll_lock:
+            old, self.connections = self.connections, connections
+            self._runner = None
+            self._snapshot = None
+        return old
+
+    def _poll(self, workers: int, stop: threading.Event | None) -> PollReport:
         report = PollReport(started_at=self.now())
         for name, source in self.connections.sources.items():
             try:
