@@ -122,7 +122,7 @@ class ProviderChain:
         injection = detect_injection(email.subject + "\n" + email.body_text)
         flags = [INJECTION_FLAG] if injection.suspected else []
         reasons = [f"Possible prompt injection: {r}." for r in injection.reasons]
-        redactor = self._redactor_factory(self._known_names(email))
+        redactor = self._redactor(email)
 
         def build(parts: RedactedParts, nonce: str) -> Prompt:
             return classification_prompt(
@@ -210,7 +210,7 @@ class ProviderChain:
         restored is rejected. The restored draft is checked for links, addresses and phone
         numbers that are in neither the thread, the facts page nor the signature.
         """
-        redactor = self._redactor_factory(self._known_names(email))
+        redactor = self._redactor(email)
         parts_in = [
             email.subject,
             minimised_body,
@@ -285,7 +285,7 @@ class ProviderChain:
     def _attempt(
         self,
         action: str,
-        redactor: Redactor,
+        redactor: Redactor | None,
         *,
         parts: list[str],
         build: Callable[[RedactedParts, str], Prompt],
@@ -301,9 +301,8 @@ class ProviderChain:
         for provider in self.providers:
             redacting = provider.redact
             if redacting not in prepared:
-                prepared[redacting] = (
-                    redactor.redact_parts(parts) if redacting else redactor.passthrough(parts)
-                )
+                active = _require(redactor)
+                prepared[redacting] = active.redact_parts(parts) if redacting else active.passthrough(parts)
             redacted = prepared[redacting]
             prompt = build(redacted, self._nonce())
             request = CompletionRequest(
@@ -348,6 +347,10 @@ class ProviderChain:
                 input_tokens=completion.input_tokens,
                 output_tokens=completion.output_tokens,
             )
+
+    def _redactor(self, email: ParsedEmail) -> Redactor | None:
+        """The email's redactor, built only when some provider may be asked (it is not free)."""
+        return self._redactor_factory(self._known_names(email)) if self.providers else None
 
     def _known_names(self, email: ParsedEmail) -> list[str]:
         """Display names of the sender and recipients (not the office's own name)."""
@@ -402,6 +405,12 @@ class _EventFactory:
             "latency_ms": latency_ms,
         }
         return self._event("error", self.categories if sent else (), detail)
+
+
+def _require(redactor: Redactor | None) -> Redactor:
+    if redactor is None:  # pragma: no cover - built whenever there are providers to ask
+        raise RuntimeError("no redactor for a provider attempt")
+    return redactor
 
 
 def thread_text(email: ParsedEmail) -> str:
