@@ -148,10 +148,11 @@ def detect_injection(text: str) -> InjectionFinding:
 def _scan(text: str, reasons: list[str], evidence: list[str], *, depth: int, prefix: str = "") -> None:
     plain = visible_text(text)
     revealed = reveal(text)
+    obfuscated = revealed != plain
     for rule in RULES:
         match = rule.pattern.search(plain)
         hidden = False
-        if match is None:
+        if match is None and obfuscated:
             match = rule.pattern.search(revealed)
             hidden = match is not None
         if match is None:
