@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from connectors.accounts import (
     Account,
@@ -16,21 +18,34 @@ from connectors.accounts import (
     MailConnections,
     Toolkit,
     build_mail_connections,
+    egress_hosts,
     http_factory,
     idle_watchers,
 )
+from connectors.ai_book import ProviderBook
+from connectors.crm import CrmBase, build_crm
+from connectors.crm.book import CrmBook
+from connectors.crm.settings import CrmSettings
+from connectors.http import EgressEvent, EgressObserver, EgressPolicy, HttpClientFactory
 from connectors.imap.idle import IdleWatcher
 from connectors.imap.session import ConnectionStatus, StatusCallback
 from connectors.local_folder import EmlFolderSource, MaildirSource, MboxSource, demo_source
 from connectors.outbox import OutboxFolderSender
+from connectors.providers import ProviderBase, build_provider
 from connectors.secrets import KeyringSecretStore
+from engine.ai.settings import AiSettings
+from engine.audit.event import NewAuditEvent
 from engine.errors import ConfigurationError
-from engine.ports import MailSender, MailSource, SecretStore
+from engine.ports import CrmClient, MailSender, MailSource, SecretStore
 from engine.profile import Profile, resolve_profile_dir
 from engine.service import Connections, TriageService, open_database
 from engine.settings import OfficeSettings
 from engine.settings_store import SettingsStore
+from engine.storage import audit_repo
 from engine.storage.db import Database
+from engine.storage.token_usage import DatabaseTokenUsageLedger
+
+log = logging.getLogger(__name__)
 
 DEMO_FLAG = "demo"
 
@@ -68,20 +83,122 @@ def log_connection_status(status: ConnectionStatus) -> None:
 
 
 def account_toolkit(
-    accounts: list[Account], secrets: SecretStore, status: StatusCallback | None = None
+    accounts: list[Account],
+    secrets: SecretStore,
+    status: StatusCallback | None = None,
+    http: HttpClientFactory | None = None,
 ) -> Toolkit:
-    """What building the accounts' connectors needs: secrets, an HTTP factory allowing their hosts."""
-    return Toolkit(secrets, http_factory(accounts), status=status or log_connection_status)
+    """What building the accounts' connectors needs: secrets, an HTTP factory allowing their hosts.
+
+    ``http`` is the profile's shared (audited) factory; without it one allowing only the
+    accounts' hosts is made.
+    """
+    return Toolkit(secrets, http or http_factory(accounts), status=status or log_connection_status)
 
 
 def mail_connections(
-    db: Database, secrets: SecretStore, status: StatusCallback | None = None
+    db: Database,
+    secrets: SecretStore,
+    status: StatusCallback | None = None,
+    http: HttpClientFactory | None = None,
 ) -> MailConnections | None:
     """Sources and sender for the configured mail accounts, or None when there are none."""
     accounts = AccountBook(SettingsStore(db), secrets).accounts()
     if not accounts:
         return None
-    return build_mail_connections(accounts, account_toolkit(accounts, secrets, status))
+    return build_mail_connections(accounts, account_toolkit(accounts, secrets, status, http))
+
+
+# --- egress: one allow-list, every call audited ----------------------------------------------------
+
+#: Audit actions of outbound HTTP calls.
+EGRESS_CALL = "egress.call"
+EGRESS_REFUSED = "egress.refused"
+_PATH_CHARS = 200
+
+
+def egress_policy(accounts: Iterable[Account], ai: AiSettings, crm: CrmSettings | None) -> EgressPolicy:
+    """The hosts the profile may reach: its accounts', AI providers' and CRM's, and no others."""
+    hosts = set(egress_hosts(accounts)) | set(ai.hosts())
+    if crm is not None and crm.host:
+        hosts.add(crm.host)
+    return EgressPolicy(hosts)
+
+
+def egress_audit_event(event: EgressEvent) -> NewAuditEvent:
+    """The audit record of one outbound call: ``egress.call`` (outcome ``2xx``… or the error's
+    class name) or ``egress.refused`` for a host off the allow-list. Never the query string."""
+    detail: dict[str, object] = {
+        "method": event.method,
+        "path": event.path[:_PATH_CHARS],
+        "purpose": event.purpose,
+    }
+    if not event.allowed:
+        return NewAuditEvent(
+            action=EGRESS_REFUSED, outcome="refused", destination=event.host or "unknown", detail=detail
+        )
+    outcome = f"{event.status // 100}xx" if event.status is not None else event.error or "error"
+    detail.update(status=event.status, elapsed_ms=int(event.elapsed_ms))
+    if event.error is not None:
+        detail["error"] = event.error
+    return NewAuditEvent(action=EGRESS_CALL, outcome=outcome, destination=event.host, detail=detail)
+
+
+def egress_auditor(db: Database) -> EgressObserver:
+    """An observer appending one audit event per HTTP call, in its own small write transaction.
+
+    It runs on whichever thread made the call. It never raises (the HTTP client's contract): an
+    audit write that fails is logged as an error, and the call itself goes on.
+    """
+
+    def observe(event: EgressEvent) -> None:
+        try:
+            with db.write() as conn:
+                audit_repo.append(conn, [egress_audit_event(event)])
+        except Exception:  # must not break the call: logged, not dropped
+            log.exception("could not audit the HTTP call to %s", event.host)
+
+    return observe
+
+
+# --- AI providers and the CRM ----------------------------------------------------------------------
+
+
+@dataclass
+class WiredConnections(Connections):
+    """The engine's connections plus what the composition root must keep to refresh and close them."""
+
+    http: HttpClientFactory | None = None
+    mail: MailConnections | None = None
+    closables: list[ProviderBase | CrmBase] = field(default_factory=list)
+
+
+def build_providers(ai: AiSettings, http: HttpClientFactory, secrets: SecretStore) -> dict[str, ProviderBase]:
+    """One connector per configured provider (no network until used); an invalid one is skipped
+    with a warning in the log rather than stopping the profile from opening."""
+    built: dict[str, ProviderBase] = {}
+    for settings in ai.providers:
+        try:
+            built[settings.name] = build_provider(settings, http, secrets)
+        except ConfigurationError as exc:
+            log.warning("AI provider %r is not used: %s", settings.name, exc)
+    return built
+
+
+def chain_of(providers: dict[str, ProviderBase], names: Iterable[str]) -> tuple[ProviderBase, ...]:
+    """The providers named in a chain, in its order (names without a built provider are left out)."""
+    return tuple(providers[name] for name in names if name in providers)
+
+
+def remote_crm(settings: CrmSettings | None, http: HttpClientFactory, secrets: SecretStore) -> CrmBase | None:
+    """The connected CRM's connector, or None for the built-in contacts (or an invalid section)."""
+    if settings is None:
+        return None
+    try:
+        return build_crm(settings, http, secrets)
+    except ConfigurationError as exc:
+        log.warning("the CRM %r is not used: %s", settings.name, exc)
+        return None
 
 
 def source_from_spec(spec: str) -> MailSource:
@@ -113,15 +230,71 @@ def build_connections(
     """Connectors for the profile as configured (the embedded defaults when nothing is).
 
     With ``db``, the mail accounts stored in it are built too: their sources join the demo's, and
-    an SMTP or Microsoft 365 account replaces the local outbox as the sender. ``status`` receives
+    an SMTP or Microsoft 365 account replaces the local outbox as the sender; so are the AI
+    providers (the classify and draft chains hold exactly the providers they name, in order) and
+    the connected CRM. Every HTTP connector shares one client factory whose allow-list is the
+    configured services' hosts and whose observer audits each call. ``status`` receives
     connection news ("reconnecting in 8 s"); by default it is logged.
     """
     secrets = KeyringSecretStore()
-    mail = mail_connections(db, secrets, status) if db is not None else None
+    if db is None:
+        outbox = OutboxFolderSender(profile.outbox_dir)
+        return WiredConnections(sender=outbox, sources=configured_sources(profile), secrets=secrets)
+    store = SettingsStore(db)
+    accounts = AccountBook(store, secrets).accounts()
+    ai = ProviderBook(store).settings()
+    crm_settings = CrmBook(store).current()
+    http = HttpClientFactory(egress_policy(accounts, ai, crm_settings), egress_auditor(db))
+    mail = (
+        build_mail_connections(accounts, account_toolkit(accounts, secrets, status, http))
+        if accounts
+        else None
+    )
     sender: MailSender = OutboxFolderSender(profile.outbox_dir)
     if mail is not None and mail.sender is not None:
         sender = mail.sender
-    return Connections(sender=sender, sources=configured_sources(profile, mail), secrets=secrets)
+    providers = build_providers(ai, http, secrets)
+    crm = remote_crm(crm_settings, http, secrets)
+    return WiredConnections(
+        sender=sender,
+        sources=configured_sources(profile, mail),
+        crm=cast("CrmClient | None", crm),
+        ai_providers=tuple(providers.values()),
+        classify_chain=chain_of(providers, ai.classify_chain),
+        draft_chain=chain_of(providers, ai.draft_chain),
+        token_usage=DatabaseTokenUsageLedger(db),
+        secrets=secrets,
+        http=http,
+        mail=mail,
+        closables=[*providers.values(), *([crm] if crm is not None else [])],
+    )
+
+
+def close_connections(connections: Connections) -> None:
+    """Close every connector of ``connections`` (sources, mail sessions, providers, CRM)."""
+    for source in connections.sources.values():
+        source.close()
+    if isinstance(connections, WiredConnections):
+        if connections.mail is not None:
+            connections.mail.close()
+        for item in connections.closables:
+            item.close()
+
+
+def reconnect(service: TriageService, *, status: StatusCallback | None = None) -> WiredConnections:
+    """Rebuild the connectors from the stored settings and hand them to the running ``service``.
+
+    Call after Settings changed accounts, providers or the CRM (on a worker: it waits for a
+    running poll). The old clients' allow-list is narrowed to the new one at once, so a removed
+    service gets no further traffic even from work already under way; then they are closed.
+    """
+    fresh = build_connections(service.profile, service.db, status=status)
+    assert isinstance(fresh, WiredConnections)
+    old = service.replace_connections(fresh)
+    if isinstance(old, WiredConnections) and old.http is not None and fresh.http is not None:
+        old.http.set_policy(fresh.http.policy)
+    close_connections(old)
+    return fresh
 
 
 def open_service(profile_dir: str | Path | None, *, status: StatusCallback | None = None) -> TriageService:
@@ -135,9 +308,11 @@ def start_idle_watchers(
     service: TriageService, on_new_mail: Callable[[str], None], status: StatusCallback | None = None
 ) -> list[IdleWatcher]:
     """Start one IDLE watcher per IMAP account that has push on; stop them with ``watcher.stop()``."""
-    secrets = service.connections.secrets or KeyringSecretStore()
+    connections = service.connections
+    secrets = connections.secrets or KeyringSecretStore()
+    http = connections.http if isinstance(connections, WiredConnections) else None
     accounts = AccountBook(service.settings, secrets).accounts()
-    watchers = idle_watchers(accounts, account_toolkit(accounts, secrets, status), on_new_mail)
+    watchers = idle_watchers(accounts, account_toolkit(accounts, secrets, status, http), on_new_mail)
     for watcher in watchers:
         watcher.start()
     return watchers
