@@ -172,6 +172,14 @@ class WiredConnections(Connections):
     mail: MailConnections | None = None
     closables: list[ProviderBase | CrmBase] = field(default_factory=list)
 
+    def close(self) -> None:
+        """Close the sources, the mail sessions, the AI providers' and the CRM's HTTP clients."""
+        super().close()
+        if self.mail is not None:
+            self.mail.close()
+        for item in self.closables:
+            item.close()
+
 
 def build_providers(ai: AiSettings, http: HttpClientFactory, secrets: SecretStore) -> dict[str, ProviderBase]:
     """One connector per configured provider (no network until used); an invalid one is skipped
@@ -270,17 +278,6 @@ def build_connections(
     )
 
 
-def close_connections(connections: Connections) -> None:
-    """Close every connector of ``connections`` (sources, mail sessions, providers, CRM)."""
-    for source in connections.sources.values():
-        source.close()
-    if isinstance(connections, WiredConnections):
-        if connections.mail is not None:
-            connections.mail.close()
-        for item in connections.closables:
-            item.close()
-
-
 def reconnect(service: TriageService, *, status: StatusCallback | None = None) -> WiredConnections:
     """Rebuild the connectors from the stored settings and hand them to the running ``service``.
 
@@ -293,7 +290,7 @@ def reconnect(service: TriageService, *, status: StatusCallback | None = None) -
     old = service.replace_connections(fresh)
     if isinstance(old, WiredConnections) and old.http is not None and fresh.http is not None:
         old.http.set_policy(fresh.http.policy)
-    close_connections(old)
+    old.close()
     return fresh
 
 

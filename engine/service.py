@@ -96,6 +96,11 @@ class Connections:
     token_usage: TokenUsageLedger | None = None
     secrets: SecretStore | None = None
 
+    def close(self) -> None:
+        """Close the connectors (here the sources; the composition root's subclass closes the rest)."""
+        for source in self.sources.values():
+            source.close()
+
 
 class TriageService:
     """One profile's engine: storage, settings, classifier, runner, decisions and queries."""
@@ -277,8 +282,7 @@ class TriageService:
         """Release the runner's threads, the connectors and the database."""
         if self._runner is not None:
             self._runner.close()
-        for source in self.connections.sources.values():
-            source.close()
+        self.connections.close()
         self.db.dispose()
 
     # --- people's decisions ----------------------------------------------------------------------

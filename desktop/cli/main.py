@@ -10,11 +10,11 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from desktop.cli.commands import accounts, audit, demo, misc, queue, runs, settings
+from desktop.cli.commands import accounts, audit, demo, misc, providers, queue, runs, settings
 from desktop.cli.context import CommandContext
 from engine.errors import EngineError
 
-_MODULES = (runs, demo, queue, misc, audit, settings, accounts)
+_MODULES = (runs, demo, queue, misc, audit, settings, accounts, providers)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""``classify``, ``policy list|set``, ``crm contacts|activities``."""
+"""``classify``, ``policy list|set``, ``crm contacts|activities`` (and the remote CRM's commands)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 from dataclasses import replace
 from pathlib import Path
 
+from desktop.cli.commands.crm_connect import add_crm_parsers
 from desktop.cli.context import CommandContext
 from desktop.cli.output import print_json, print_table
 from desktop.cli.shapes import activity_json, contact_json, policy_json
@@ -42,6 +43,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     activities = cs.add_parser("activities")
     activities.add_argument("--json", action="store_true")
     activities.set_defaults(handler=cmd_activities)
+    add_crm_parsers(cs)  # crm connect|status|test|disconnect: the remote CRM (crm_connect.py)
 
 
 def cmd_classify(ctx: CommandContext) -> int:
