@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Generic
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, NestedTransaction, bindparam, insert, select, update
 
 from engine.audit.event import NewAuditEvent
 from engine.durable import leases
@@ -120,11 +120,51 @@ class RunnerStats:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
+class _Batch:
+    """A writer transaction shared by the local steps of consecutive runs, committed once.
+
+    Each run's steps are recorded in a savepoint of it, so a lost lease undoes only that run.
+    The batch is committed before anything else writes (a remote step's effect ledger, a
+    failure, a lease release, the next claim) and at the end of each claimed batch; if the
+    process dies first, none of those steps had finished and they simply run again.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self.conn: Connection | None = None
+
+    def connection(self) -> Connection:
+        """The open writer connection (begun on first use)."""
+        if self.conn is None:
+            self.conn = self._db.engine.connect().execution_options(inbox_triage_write=True)
+            self.conn.begin()
+        return self.conn
+
+    def commit(self) -> None:
+        """Make everything recorded so far durable."""
+        if self.conn is not None:
+            conn, self.conn = self.conn, None
+            try:
+                conn.commit()
+            finally:
+                conn.close()
+
+    def rollback(self) -> None:
+        """Discard what was not committed (the runs redo those steps)."""
+        if self.conn is not None:
+            conn, self.conn = self.conn, None
+            try:
+                conn.rollback()
+            finally:
+                conn.close()
+
+
 @dataclass
 class _Group:
-    """Steps recorded in one open writer transaction, flushed together."""
+    """One run's steps recorded in a savepoint of the batch's transaction, flushed together."""
 
     conn: Connection
+    savepoint: NestedTransaction
     start_index: int
     checkpoints: list[dict[str, Any]] = field(default_factory=list)
     events: list[NewAuditEvent] = field(default_factory=list)
@@ -198,7 +238,11 @@ class Runner(Generic[DepsT]):
                 conn, run_id=run_id, owner=self.owner, now=self.now(), lease_s=self.lease_s
             )
         if mine:
-            self._drive_claimed(run_id, stats)
+            batch = _Batch(self.db)
+            try:
+                self._drive_claimed(run_id, stats, batch)
+            finally:
+                batch.commit()
         return stats
 
     def close(self) -> None:
@@ -216,29 +260,36 @@ class Runner(Generic[DepsT]):
                 )
             if not claimed:
                 break
-            for index, run_id in enumerate(claimed):
-                if stop is not None and stop.is_set():
-                    with self.db.write() as conn:
-                        leases.release(conn, run_ids=claimed[index:], owner=self.owner)
-                    break
-                self._drive_claimed(run_id, stats)
+            batch = _Batch(self.db)
+            try:
+                for index, run_id in enumerate(claimed):
+                    if stop is not None and stop.is_set():
+                        batch.commit()
+                        with self.db.write() as conn:
+                            leases.release(conn, run_ids=claimed[index:], owner=self.owner)
+                        break
+                    self._drive_claimed(run_id, stats, batch)
+            finally:
+                batch.commit()
         return stats
 
-    def _drive_claimed(self, run_id: int, stats: RunnerStats) -> None:
+    def _drive_claimed(self, run_id: int, stats: RunnerStats, batch: _Batch) -> None:
         stats.runs += 1
         started = time.perf_counter()
         try:
             try:
                 state = self._load(run_id)
             except _WorkflowMismatch as exc:
+                batch.commit()
                 self._fail_unloadable(run_id, str(exc), stats)
                 return
-            self._drive(state, stats)
+            self._drive(state, stats, batch)
         except LeaseLostError:
             stats.lost_leases += 1
             log.warning("run %s: lease lost to another worker; stopping here", run_id)
         except Exception:
             log.exception("run %s: unexpected error in the runner", run_id)
+            batch.rollback()
             with self.db.write() as conn:
                 leases.release(conn, run_ids=[run_id], owner=self.owner)
             raise
@@ -267,42 +318,44 @@ class Runner(Generic[DepsT]):
             state.outputs[cp.step_name] = cp.output
         return state
 
-    def _drive(self, state: _RunState, stats: RunnerStats) -> None:
+    def _drive(self, state: _RunState, stats: RunnerStats, batch: _Batch) -> None:
         group: _Group | None = None
         try:
             while True:
                 if state.step_index >= len(self.workflow.steps):
-                    group = group or self._open_group(state)
+                    group = group or self._open_group(state, batch)
                     self._finish_run(group, state, outcome=None)
                     stats.completed += 1
-                    self._flush(group, state)
+                    self._flush(group, state, batch)
                     return
                 step = self.workflow.steps[state.step_index]
                 local = _is_local(step, state)
                 if group is not None and (not local or len(group.checkpoints) >= MAX_GROUPED_STEPS):
-                    self._flush(group, state)
+                    self._flush(group, state, batch)
                     group = None
+                if not local:
+                    batch.commit()  # a remote step writes its effect ledger in transactions of its own
                 try:
                     result = self._execute(step, state, local=local)
                 except Exception as exc:  # noqa: BLE001 - every step failure is recorded, none is lost
                     if group is not None:
-                        self._flush(group, state)
+                        self._flush(group, state, batch)
                         group = None
+                    batch.commit()
                     self._record_failure(state, step, exc, stats)
                     return
-                group = group or self._open_group(state)
+                group = group or self._open_group(state, batch)
                 self._record_step(group, state, step, result)
                 stats.steps += 1
                 ended = self._after_step(group, state, result, stats)
                 if ended or not (self.group_local_steps and local):
-                    self._flush(group, state)
+                    self._flush(group, state, batch)
                     group = None
                 if ended:
                     return
         finally:
-            if group is not None:
-                group.conn.rollback()
-                group.conn.close()
+            if group is not None and group.savepoint.is_active:
+                _rollback_savepoint(group)
 
     # --- executing a step ----------------------------------------------------------------------
 
@@ -331,10 +384,9 @@ class Runner(Generic[DepsT]):
 
     # --- recording results: one transaction per group of steps ---------------------------------
 
-    def _open_group(self, state: _RunState) -> _Group:
-        conn = self.db.engine.connect().execution_options(inbox_triage_write=True)
-        conn.begin()
-        return _Group(conn=conn, start_index=state.step_index)
+    def _open_group(self, state: _RunState, batch: _Batch) -> _Group:
+        conn = batch.connection()
+        return _Group(conn=conn, savepoint=conn.begin_nested(), start_index=state.step_index)
 
     def _record_step(self, group: _Group, state: _RunState, step: Step[DepsT], result: StepResult) -> None:
         """Apply the step's local writes now; queue its checkpoint, audit events and run columns."""
@@ -373,8 +425,11 @@ class Runner(Generic[DepsT]):
         if "outcome" in result.run_updates:
             state.outcome = result.run_updates["outcome"]
 
-    def _flush(self, group: _Group, state: _RunState) -> None:
-        """Fence on the lease, write the queued checkpoints, run columns and audit events; commit."""
+    def _flush(self, group: _Group, state: _RunState, batch: _Batch) -> None:
+        """Fence on the lease and write the queued checkpoints, run columns and audit events.
+
+        Committed with the batch (at once when local steps are not grouped, or after a remote step).
+        """
         now = self.now()
         values: dict[str, Any] = {
             "step_index": state.step_index,
@@ -398,12 +453,12 @@ class Runner(Generic[DepsT]):
             if group.checkpoints:
                 conn.execute(_INSERT_CHECKPOINT, group.checkpoints)
             audit_repo.append(conn, group.events, now=now)
-            conn.commit()
         except BaseException:
-            conn.rollback()
+            _rollback_savepoint(group)
             raise
-        finally:
-            conn.close()
+        group.savepoint.commit()
+        if not self.group_local_steps:
+            batch.commit()
 
     def _after_step(self, group: _Group, state: _RunState, result: StepResult, stats: RunnerStats) -> bool:
         """Queue a wait, a finish or a quarantine; return whether the run stops here."""
@@ -536,6 +591,12 @@ class Runner(Generic[DepsT]):
                 ],
                 now=now,
             )
+
+
+def _rollback_savepoint(group: _Group) -> None:
+    """Undo one run's steps in the batch (the audit head this transaction cached goes with them)."""
+    group.savepoint.rollback()
+    audit_repo.forget_cached_head(group.conn)
 
 
 def _is_local(step: Step[Any], state: _RunState) -> bool:

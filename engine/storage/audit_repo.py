@@ -43,6 +43,11 @@ _HEAD_CACHE = "audit_head"
 TRANSACTION_CACHE_KEYS.add(_HEAD_CACHE)
 
 
+def forget_cached_head(conn: Connection) -> None:
+    """Drop the head this transaction cached (after rolling back to a savepoint)."""
+    conn.info.pop(_HEAD_CACHE, None)
+
+
 def head(conn: Connection) -> AuditHead | None:
     """The chain's head, or None when the log is empty."""
     row = conn.execute(_HEAD_QUERY).first()
