@@ -431,3 +431,25 @@ def test_audit_chain_links_every_event(db: Database, clock: FakeClock) -> None:
         count = conn.execute(text("SELECT COUNT(*) FROM audit_events")).scalar_one()
     assert count == 25
     assert chain_ok(db)
+
+
+def test_a_lost_lease_in_a_batch_undoes_only_that_run(db: Database, clock: FakeClock) -> None:
+    deps = ToyDeps()
+    first, second, third = create_runs(db, 3)
+    runner = make_runner(db, deps, clock, claim_batch=3)
+    real_owner = runner.owner
+
+    def impersonate(ctx: StepContext[Any]) -> StepResult | None:
+        # Another worker took this run over: its fence no longer matches ours.
+        runner.owner = "otherhost:1:thief" if ctx.run.run_id == second else real_owner
+        return None
+
+    deps.behaviour["s1"] = impersonate
+    stats = runner.run_until_idle()
+    runner.owner = real_owner
+    assert stats.lost_leases == 1
+    assert run_row(db, first).state == run_row(db, third).state == "completed"
+    with db.read() as conn:
+        assert conn.execute(select(_C).where(_C.c.run_id == second)).first() is None
+    assert toy_marks(db) == {f"toy:{r}:s{i}" for r in (first, third) for i in range(1, 5)}
+    assert chain_ok(db), "the audit head cached in the batch was forgotten with the rolled-back run"
