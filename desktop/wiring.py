@@ -294,6 +294,15 @@ def reconnect(service: TriageService, *, status: StatusCallback | None = None) -
     return fresh
 
 
+def factory_for(service: TriageService, host: str) -> HttpClientFactory:
+    """For "Test connection": the service's shared, audited client factory when its allow-list has
+    ``host`` (a configured service), else an audited factory allowing ``host`` alone."""
+    shared = getattr(service.connections, "http", None)
+    if isinstance(shared, HttpClientFactory) and shared.policy.allows(host):
+        return shared
+    return HttpClientFactory(EgressPolicy([host]), egress_auditor(service.db))
+
+
 def open_service(profile_dir: str | Path | None, *, status: StatusCallback | None = None) -> TriageService:
     """Open (creating and migrating when needed) the profile and its engine."""
     profile = Profile(resolve_profile_dir(profile_dir))

@@ -181,7 +181,91 @@ def run(out: Path, width: int, height: int) -> None:
             settings.show_page(key)
             settle(app)
             shoot(controller, out, f"{number:02d}-settings-{key}")
+        if controller.poller is not None:
+            controller.poller.shutdown()  # the example servers below do not exist
+        configure_connections(controller.ctx.service)
+        loaded: list[object] = []
+        settings.loaded.connect(lambda: loaded.append(True))
+        settings.refresh()
+        wait(app, lambda: bool(loaded))
+        connector_pages = ("mail_accounts", "ai_providers", "crm")
+        for number, key in enumerate(connector_pages, start=11):
+            settings.show_page(key)
+            settle(app, 0.8)
+            shoot(controller, out, f"{number:02d}-settings-{key.replace('_', '-')}")
         controller.quit()
+
+
+def configure_connections(service: object) -> None:
+    """Example accounts, providers and a webhook CRM for the connector pages (nothing is contacted)."""
+    from connectors.accounts import AccountBook, ImapAccount, SmtpAccount
+    from connectors.ai_book import ProviderBook
+    from connectors.crm.book import CrmBook
+    from connectors.crm.settings import CrmSettings
+    from desktop.app.secrets import secret_store
+    from desktop.wiring import reconnect
+    from engine.ai.settings import with_defaults
+
+    secrets = secret_store(service)  # type: ignore[arg-type]
+    store = service.settings  # type: ignore[attr-defined]
+    accounts = AccountBook(store, secrets)
+    accounts.add(
+        ImapAccount(name="office", host="imap.thornburywebb.co.uk", username="hello@thornburywebb.co.uk")
+    )
+    accounts.add(
+        SmtpAccount(
+            name="outgoing",
+            host="smtp.thornburywebb.co.uk",
+            sent_account="office",
+            username="hello@thornburywebb.co.uk",
+        )
+    )
+    providers = ProviderBook(store, secrets)
+    providers.add(
+        with_defaults("openai", "openai", model="gpt-4o-mini"),
+        api_key="sk-example",
+        steps=("classify", "draft"),
+    )
+    providers.add(
+        with_defaults(
+            "openai", "ollama", base_url="http://localhost:11434/v1", model="llama3.1", needs_api_key=False
+        ),
+        steps=("draft",),
+    )
+    CrmBook(store, secrets).connect(
+        CrmSettings(kind="webhook", name="zapier", base_url="https://hooks.zapier.com/hooks/catch/123/abc/"),
+        secret="example-secret",
+    )
+    reconnect(service)  # type: ignore[arg-type]
+
+
+def use_memory_keyring_if_none() -> None:
+    """Screenshots only: without a secure keyring (a bare Xvfb session), keep example secrets in memory."""
+    import keyring
+    import keyring.backend
+
+    from connectors.secrets import secure_backend
+
+    if secure_backend() is not None:
+        return
+
+    class Memory(keyring.backend.KeyringBackend):
+        priority = 1.0  # type: ignore[assignment]
+
+        def __init__(self) -> None:
+            super().__init__()  # type: ignore[no-untyped-call]
+            self.values: dict[tuple[str, str], str] = {}
+
+        def get_password(self, service: str, username: str) -> str | None:
+            return self.values.get((service, username))
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            self.values[(service, username)] = password
+
+        def delete_password(self, service: str, username: str) -> None:
+            self.values.pop((service, username), None)
+
+    keyring.set_keyring(Memory())
 
 
 def main() -> None:
@@ -194,6 +278,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     xvfb = None if os.environ.get("DISPLAY") else start_xvfb(args.size)
     os.environ["QT_QPA_PLATFORM"] = "xcb"
+    use_memory_keyring_if_none()
     try:
         run(args.out, width, height)
     finally:

@@ -20,6 +20,7 @@ from desktop.app.widgets.banner import Banner
 from engine.errors import ConfigurationError
 
 if TYPE_CHECKING:
+    from desktop.app.context import AppContext
     from desktop.app.secrets import KeyringStatus
     from engine.service import TriageService
     from engine.settings import OfficeSettings, Policy, RetentionSettings, ScheduleSettings
@@ -75,8 +76,14 @@ class SettingsPage(QWidget):
         self.message.setObjectName(f"{self.key}Message")
         self.outer.addWidget(self.message)
         self._invalid: list[QWidget] = []
+        self.ctx: AppContext | None = None
 
     # --- hooks --------------------------------------------------------------------------------
+
+    def bind(self, ctx: AppContext) -> None:
+        """Receive the open profile's context (GUI thread, once, before ``load``); pages that run
+        work on a worker or keep secrets (``SecretField``) build those parts here."""
+        self.ctx = ctx
 
     def load(self, data: SettingsData) -> None:
         """Fill the inputs from ``data`` (GUI thread)."""

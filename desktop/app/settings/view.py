@@ -70,6 +70,7 @@ class SettingsTab(QWidget):
         self.pages: dict[str, SettingsPage] = {}
         for page_class in registry.pages():
             page = page_class()
+            page.bind(ctx)
             scroll = QScrollArea(self.stack)
             scroll.setWidgetResizable(True)
             scroll.setFrameShape(QScrollArea.Shape.NoFrame)

@@ -13,12 +13,11 @@ from typing import Any
 from connectors.crm import build_crm
 from connectors.crm.book import CrmBook
 from connectors.crm.settings import CrmSettings
-from connectors.http import EgressPolicy, HttpClientFactory
 from desktop.cli.commands.providers import read_stdin_secret, secret_store
 from desktop.cli.context import CommandContext
 from desktop.cli.output import print_json
+from desktop.wiring import factory_for
 from engine.errors import ConfigurationError
-from engine.service import TriageService
 
 _LABELS = {"hubspot": "HubSpot", "pipedrive": "Pipedrive", "webhook": "Webhook"}
 
@@ -85,16 +84,6 @@ def status_json(book: CrmBook) -> dict[str, Any]:
     }
 
 
-def probe_factory(service: TriageService, settings: CrmSettings) -> HttpClientFactory:
-    """The shared, audited client factory when it allows the CRM; else one allowing only it."""
-    shared = getattr(service.connections, "http", None)
-    if isinstance(shared, HttpClientFactory) and shared.policy.allows(settings.host):
-        return shared
-    from desktop.wiring import egress_auditor
-
-    return HttpClientFactory(EgressPolicy([settings.host]), egress_auditor(service.db))
-
-
 def cmd_connect(ctx: CommandContext) -> int:
     """``crm connect KIND ...``."""
     args = ctx.args
@@ -139,7 +128,7 @@ def cmd_test(ctx: CommandContext) -> int:
     current = _book(ctx).current()
     if current is None:
         raise ConfigurationError("no remote CRM is connected (crm connect hubspot|pipedrive|webhook ...)")
-    crm = build_crm(current, probe_factory(ctx.service, current), secret_store(ctx))
+    crm = build_crm(current, factory_for(ctx.service, current.host), secret_store(ctx))
     try:
         result = crm.test_connection()  # type: ignore[attr-defined]  # every connector defines it
     finally:

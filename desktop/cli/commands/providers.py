@@ -14,11 +14,11 @@ from datetime import date
 from typing import Any
 
 from connectors.ai_book import STEPS, ProviderBook
-from connectors.http import EgressPolicy, HttpClientFactory
 from connectors.providers import build_provider
 from connectors.secrets import KeyringSecretStore
 from desktop.cli.context import CommandContext
 from desktop.cli.output import print_json, print_table
+from desktop.wiring import factory_for
 from engine.ai.settings import PROVIDER_KINDS, ProviderSettings, with_defaults
 from engine.ai.usage import TokenUsage
 from engine.errors import ConfigurationError
@@ -202,16 +202,6 @@ def _usage(service: TriageService, day: date) -> dict[str, TokenUsage]:
     return {u.provider: u for u in DatabaseTokenUsageLedger(service.db).usage(day)}
 
 
-def probe_factory(service: TriageService, provider: ProviderSettings) -> HttpClientFactory:
-    """The shared, audited client factory when it allows the provider; else one allowing only it."""
-    shared = getattr(service.connections, "http", None)
-    if isinstance(shared, HttpClientFactory) and shared.policy.allows(provider.host):
-        return shared
-    from desktop.wiring import egress_auditor
-
-    return HttpClientFactory(EgressPolicy([provider.host]), egress_auditor(service.db))
-
-
 # --- commands ----------------------------------------------------------------------------------------
 
 
@@ -282,7 +272,7 @@ def cmd_test(ctx: CommandContext) -> int:
     """``providers test NAME``: exit 0 when the provider answered, 1 otherwise."""
     book = _book(ctx)
     settings = book.get(ctx.args.name)
-    provider = build_provider(settings, probe_factory(ctx.service, settings), secret_store(ctx))
+    provider = build_provider(settings, factory_for(ctx.service, settings.host), secret_store(ctx))
     try:
         result = provider.test_connection()
     finally:
