@@ -309,6 +309,8 @@ class AppController(QObject):
     def _settings_saved(self, key: str) -> None:
         if key == "schedule" and self.poller is not None:
             self.poller.reschedule()
+        if key == "mail_accounts" and self.poller is not None and self.options.poll:
+            self.poller.start()  # the first account of a new profile: start checking (no-op if running)
         if key == "office" and self.settings_tab.data is not None and self.ctx is not None:
             self.ctx.call(
                 "Reading the office name",
@@ -378,12 +380,13 @@ class AppController(QObject):
         self._open(root, create_demo=True)
 
     def connect_mailbox(self) -> None:
-        """Go to Settings, where mail accounts are set up."""
+        """Go to Settings → Mail accounts, where mail accounts are set up."""
         self.memory.set_flag(WELCOME_DONE)
         self.window.show_tabs()
         if self.settings_tab is not None:
             self.window.tabs.setCurrentWidget(self.settings_tab)
-            self.settings_tab.show_page("connections")
+            pages = self.settings_tab.pages
+            self.settings_tab.show_page("mail_accounts" if "mail_accounts" in pages else "connections")
 
     def _close_profile(self) -> None:
         if self.poller is not None:

@@ -33,7 +33,9 @@ def test_first_start_offers_the_demo_and_it_triages_live(make_app: AppFactory, t
     qtbot.waitUntil(lambda: window.poll_status.label.text().startswith("Last checked"), timeout=20_000)
 
 
-def test_connect_your_mailbox_opens_the_accounts_status(make_app: AppFactory, tmp_path: Path, qtbot) -> None:
+def test_connect_your_mailbox_opens_the_mail_accounts_page(
+    make_app: AppFactory, tmp_path: Path, qtbot
+) -> None:
     app = make_app(tmp_path / "office")
     window = app.window
     assert window.stack.currentWidget() is window.welcome
@@ -41,9 +43,11 @@ def test_connect_your_mailbox_opens_the_accounts_status(make_app: AppFactory, tm
         qtbot.mouseClick(window.welcome.connect_button, Qt.MouseButton.LeftButton)
     assert window.tabs.currentWidget() is app.settings_tab
     page = app.settings_tab.current
-    assert page.key == "connections"
-    assert page.summary.text() == "Mail accounts: none connected yet — replies go to the local outbox."
-    assert "IMAP or Microsoft 365" in page.note.text()
+    assert page.key == "mail_accounts"
+    assert page.editing_title.text() == "New IMAP account"
+    status = app.settings_tab.pages["connections"]
+    assert status.summary.text() == "Mail accounts: none connected yet — replies go to the local outbox."
+    assert status.note.text() == "Add or change mail accounts on the Mail accounts page."
     assert app.memory.flag(WELCOME_DONE)
 
 

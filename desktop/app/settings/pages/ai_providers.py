@@ -432,14 +432,18 @@ class AiProvidersPage(SettingsPage):
             return updated
 
         self.ctx.call(
-            "Change provider order", op, done=self._chain_moved, error=lambda e: self.show_error(str(e))
+            "Change provider order",
+            op,
+            done=lambda settings: self._chain_moved(settings, step, name),
+            error=lambda e: self.show_error(str(e)),
         )
 
-    def _chain_moved(self, settings: AiSettings) -> None:
+    def _chain_moved(self, settings: AiSettings, step: str, name: str) -> None:
         self.ai = settings
-        for step, editor in self.chains.items():
-            row = editor.list.currentRow()
-            editor.show_chain(settings.classify_chain if step == "classify" else settings.draft_chain)
+        for each, editor in self.chains.items():
+            chain = settings.classify_chain if each == "classify" else settings.draft_chain
+            row = chain.index(name) if each == step and name in chain else editor.list.currentRow()
+            editor.show_chain(chain)
             editor.list.setCurrentRow(row)
         self.chain_saved.emit()
 

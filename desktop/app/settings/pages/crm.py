@@ -160,13 +160,13 @@ class CrmPage(SettingsPage):
         self.form_layout.setRowVisible(self.signature, kind == "webhook")
         self.url_label.setText("Webhook URL" if kind == "webhook" else "Base URL")
         self.secret_label.setText("Shared secret" if kind == "webhook" else "API token")
-        if kind in DEFAULT_BASE_URLS and self.url.text().strip() in ("", *DEFAULT_BASE_URLS.values()):
-            self.url.setText(DEFAULT_BASE_URLS[kind])
-        elif kind == "webhook" and self.url.text().strip() in DEFAULT_BASE_URLS.values():
-            self.url.clear()
+        connected = self.current is not None and self.current.kind == kind
+        if self.current is not None and connected:
+            self.url.setText(self.current.base_url)
+        else:
+            self.url.setText(DEFAULT_BASE_URLS.get(kind, ""))
         self.url.setPlaceholderText("https://hooks.zapier.com/hooks/catch/…" if kind == "webhook" else "")
         self.signature.setText(_signature_text())
-        connected = self.current is not None and self.current.kind == kind
         self.test_button.setEnabled(connected)
         self.disconnect_button.setEnabled(self.current is not None)
         self._update_secret_target()
