@@ -276,3 +276,21 @@ def test_crm_connect_token_test_webhook_note_and_disconnect(
     assert service.connections.crm is None
     assert ("inbox-triage", "crm:hubspot") not in memory_keyring.passwords
     assert page.kind.currentData() == "none"
+
+
+def test_privacy_and_status_pages_say_which_providers_get_redacted_text(app: AppController, qtbot) -> None:
+    assert app.ctx is not None
+    service = app.ctx.service
+    book = ProviderBook(service.settings)
+    book.add(with_defaults("openai", "cloud", model="m"), steps=("classify",))
+    book.add(with_defaults("openai", "local", base_url="http://127.0.0.1:11434/v1", model="m", redact=False))
+    reconnect(service)
+    tab, privacy = open_page(app, qtbot, "privacy")
+    text = privacy.providers.text()
+    assert "replaced by placeholders: cloud (api.openai.com)." in text
+    assert "Redaction is OFF for local (127.0.0.1): email text goes there as written." in text
+    hosts = [privacy.hosts.item(i).text() for i in range(privacy.hosts.count())]
+    assert {"api.openai.com", "127.0.0.1"} <= set(hosts)
+    status = tab.pages["connections"]
+    cells = [c.text() for c in status._cells]
+    assert "api.openai.com, redaction on" in cells and "127.0.0.1, redaction OFF" in cells

@@ -34,7 +34,15 @@ def configured_services(service: TriageService) -> list[ServiceStatus]:
         found.append(ServiceStatus("CRM", "Built-in contacts", "local", "kept in this profile's database"))
     else:
         found.append(ServiceStatus("CRM", crm.name, crm.destination))
-    found.extend(ServiceStatus("AI provider", p.name, p.destination) for p in connections.ai_providers)
+    found.extend(
+        ServiceStatus(
+            "AI provider",
+            p.name,
+            p.destination,
+            f"{p.destination}, redaction {'on' if getattr(p, 'redact', True) else 'OFF'}",
+        )
+        for p in connections.ai_providers
+    )
     return found
 
 

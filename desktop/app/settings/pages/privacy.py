@@ -76,11 +76,23 @@ class PrivacyPage(SettingsPage):
         for host in data.allowed_hosts or [LOCAL_ONLY]:
             self.hosts.addItem(host)
         providers = [s for s in data.services if s.role == "AI provider"]
+        redacted = [p for p in providers if not p.detail.endswith("redaction OFF")]
+        unredacted = [p for p in providers if p.detail.endswith("redaction OFF")]
         if providers:
-            self.providers.setText(
-                "Before any text goes to these providers, personal details are replaced with placeholders: "
-                + ", ".join(f"{p.name} ({p.destination})" for p in providers)
-            )
+            parts = []
+            if redacted:
+                parts.append(
+                    "Before any text goes to these providers, personal details are replaced by placeholders: "
+                    + ", ".join(f"{p.name} ({p.destination})" for p in redacted)
+                    + "."
+                )
+            if unredacted:
+                parts.append(
+                    "Redaction is OFF for "
+                    + ", ".join(f"{p.name} ({p.destination})" for p in unredacted)
+                    + ": email text goes there as written."
+                )
+            self.providers.setText(" ".join(parts))
         else:
             self.providers.setText(
                 "No AI provider is configured: emails are classified and drafted on this computer, "
