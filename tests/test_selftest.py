@@ -43,7 +43,7 @@ def test_every_check_passes_from_source(
 ) -> None:
     monkeypatch.setenv("INBOX_TRIAGE_LOG_DIR", str(tmp_path / "logs"))
     out = io.StringIO()
-    assert run_selftest(out) == 0
+    assert run_selftest(out) == 0, out.getvalue()
     lines = out.getvalue().splitlines()
     assert lines[0].startswith("Inbox Triage self-test: Inbox Triage 0.1.0 (from source)")
     assert [line.split(":")[0].split(maxsplit=1)[1] for line in lines[1:-1]] == NAMES
