@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.accounts import AccountBook
+from connectors.accounts import AccountBook, GraphAccount
 from connectors.ai_book import ProviderBook
 from connectors.local_folder import EmlFolderSource
 from desktop.app.application import AppController
@@ -16,12 +16,14 @@ from desktop.app.secrets import NO_KEYRING_MESSAGE
 from desktop.wiring import reconnect
 from engine.ai.settings import with_defaults
 from engine.queries import AuditFilter
+from tests.connectors.graph.fake_graph import CLIENT_ID, TENANT, FakeMicrosoft, fake_microsoft
 from tests.support.memory_keyring import MemoryKeyring
 from tests.support.ports import free_port
 from tests.support_http.hubspot import HubSpotServer
 from tests.support_http.openai import OpenAIServer
 
 pytestmark = pytest.mark.gui
+__all__ = ["fake_microsoft"]  # fixture
 
 
 @pytest.fixture
@@ -294,3 +296,38 @@ def test_privacy_and_status_pages_say_which_providers_get_redacted_text(app: App
     status = tab.pages["connections"]
     cells = [c.text() for c in status._cells]
     assert "api.openai.com, redaction on" in cells and "127.0.0.1, redaction OFF" in cells
+
+
+def test_microsoft_365_sign_in_shows_the_device_code_then_tests_ok(
+    app: AppController, qtbot, fake_microsoft: FakeMicrosoft
+) -> None:
+    assert app.ctx is not None
+    service = app.ctx.service
+    AccountBook(service.settings, service.connections.secrets).add(
+        GraphAccount(
+            name="m365",
+            client_id=CLIENT_ID,
+            tenant=TENANT,
+            mailbox="office@print.example",
+            authority_host=fake_microsoft.origin,
+            graph_url=fake_microsoft.graph_url,
+            ca_file=str(fake_microsoft.ca_file),
+        )
+    )
+    reconnect(service)
+    _tab, page = open_page(app, qtbot, "mail_accounts")
+    assert page.editing_title.text() == "m365 (Microsoft 365)"
+    assert page.sign_in_button.isVisible() and page.sign_in_button.isEnabled()
+    shown: list[str] = []
+    page.result_shown.connect(shown.append)
+    with qtbot.waitSignal(page.device_code, timeout=15_000) as code:
+        page.sign_in_button.click()
+    assert code.args[0] == "ABCD-EFGH"
+    qtbot.waitUntil(lambda: len(shown) == 2, timeout=15_000)
+    assert "enter the code ABCD-EFGH" in shown[0]
+    assert shown[1].startswith("Signed in as ") and shown[1].endswith("the sign-in is kept in the keyring.")
+    with qtbot.waitSignal(page.result_shown, timeout=15_000) as result:
+        page.test_button.click()
+    assert "✓ login: signed in as" in result.args[0] and "Everything worked." in result.args[0]
+    events = service.queries.audit_events(AuditFilter(actions=("egress.call",)), limit=100)
+    assert {e.detail["purpose"] for e in events} >= {"microsoft-sign-in", "microsoft-graph"}
