@@ -54,6 +54,7 @@ class PollScheduler:
         self._scheduler = BackgroundScheduler(
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
         )
+        self._manual_requested = threading.Event()
         self.last_poll: datetime | None = None
         self.last_error: str | None = None
 
@@ -80,8 +81,18 @@ class PollScheduler:
             self._scheduler.pause_job(POLL_JOB_ID)
 
     def check_now(self) -> None:
-        """Poll as soon as possible (ignores working hours; skipped if a poll is running)."""
-        self._scheduler.add_job(self._job, kwargs={"manual": True}, id="check-now", replace_existing=True)
+        """Poll as soon as possible (ignores working hours and the on/off switch; skipped if a poll runs).
+
+        The scheduled job is simply brought forward: a one-off job would be removed by APScheduler
+        after it ran, which races with a shutdown right after "check now".
+        """
+        self._manual_requested.set()
+        self._scheduler.modify_job(POLL_JOB_ID, next_run_time=self._clock())
+
+    def _consume_manual_request(self) -> bool:
+        requested = self._manual_requested.is_set()
+        self._manual_requested.clear()
+        return requested
 
     def next_poll(self) -> datetime | None:
         """When the next scheduled poll runs, if any."""
@@ -98,7 +109,11 @@ class PollScheduler:
         return self._job(manual=manual)
 
     def _job(self, manual: bool = False) -> bool:
-        if not manual and not within_working_hours(self._schedule(), self._clock()):
+        manual = manual or self._consume_manual_request()
+        settings = self._schedule()
+        if not manual and not settings.enabled:
+            return False
+        if not manual and not within_working_hours(settings, self._clock()):
             log.info("outside working hours; poll skipped")
             return False
         if not self._lock.acquire(blocking=False):

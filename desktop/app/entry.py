@@ -10,7 +10,6 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from types import TracebackType
 
 #: When set, the app writes the time of its first paint to this file (the start-up benchmark).
 STARTUP_MARK_ENV = "INBOX_TRIAGE_STARTUP_MARK"
@@ -42,15 +41,6 @@ def run_app(profile: str | None, *, demo: bool = False, argv: list[str] | None =
     mark = os.environ.get(STARTUP_MARK_ENV)
     options = AppOptions(profile_root=root, demo=demo, startup_mark=Path(mark) if mark else None)
     controller = AppController(options, instance=instance)
-    previous_hook = sys.excepthook
-
-    def show_unexpected(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
-        previous_hook(kind, value, tb)
-        controller.window.show_error(f"Something went wrong: {value or kind.__name__}")
-
-    sys.excepthook = show_unexpected
-    try:
-        controller.start()
-        return int(app.exec())
-    finally:
-        sys.excepthook = previous_hook
+    # Uncaught errors are logged and shown once by desktop.crash_handler (installed by the entry point).
+    controller.start()
+    return int(app.exec())
