@@ -331,3 +331,22 @@ def test_microsoft_365_sign_in_shows_the_device_code_then_tests_ok(
     assert "✓ login: signed in as" in result.args[0] and "Everything worked." in result.args[0]
     events = service.queries.audit_events(AuditFilter(actions=("egress.call",)), limit=100)
     assert {e.detail["purpose"] for e in events} >= {"microsoft-sign-in", "microsoft-graph"}
+
+
+def test_a_local_server_without_a_key_and_messages_name_their_field(app: AppController, qtbot) -> None:
+    tab, page = open_page(app, qtbot, "ai_providers")
+    page.start_new()
+    page.name.setText("ollama")
+    page.base_url.setText("http://127.0.0.1:11434/v1")
+    with qtbot.waitSignal(tab.save_failed, timeout=5_000) as failed:
+        tab.save_button.click()
+    assert "enter the model name" in failed.args[0]
+    assert page.model.property("invalid") is True and page.name.property("invalid") is not True
+    page.model.setText("llama3.1")
+    page.no_key.setChecked(True)
+    save(tab, qtbot)
+    assert app.ctx is not None
+    [saved] = ProviderBook(app.ctx.service.settings).providers()
+    assert (saved.name, saved.needs_api_key, saved.azure_api_version) == ("ollama", False, None)
+    qtbot.waitUntil(lambda: "no key needed" in page.list.item(0).text(), timeout=10_000)
+    assert page.api_key is not None and page.api_key.status.text() == "This server takes no key."

@@ -99,7 +99,7 @@ class ChainEditor(QWidget):
         layout.addWidget(title)
         self.list = QListWidget(self)
         self.list.setObjectName(f"chain_{step}")
-        self.list.setMaximumHeight(80)
+        self.list.setMaximumHeight(64)
         layout.addWidget(self.list)
         row = QHBoxLayout()
         self.up = QPushButton("Move up", self)
@@ -160,11 +160,6 @@ class AiProvidersPage(SettingsPage):
         self.remove_button.clicked.connect(self.remove_selected)
         row.addWidget(self.remove_button)
         self.outer.addLayout(row)
-        self.editing_title = QLabel(self)
-        set_role(self.editing_title, "subheading")
-        self.outer.addSpacing(6)
-        self.outer.addWidget(self.editing_title)
-        self._build_form()
         chains = QGridLayout()
         chains.setHorizontalSpacing(18)
         self.chains = {step: ChainEditor(step, self) for step in STEPS}
@@ -176,6 +171,11 @@ class AiProvidersPage(SettingsPage):
         self.outer.addSpacing(6)
         self.outer.addWidget(heading)
         self.outer.addLayout(chains)
+        self.editing_title = QLabel(self)
+        set_role(self.editing_title, "subheading")
+        self.outer.addSpacing(6)
+        self.outer.addWidget(self.editing_title)
+        self._build_form()
         self.outer.addStretch(1)
         self.confirm = self._ask
 
@@ -199,6 +199,14 @@ class AiProvidersPage(SettingsPage):
         self.model.setObjectName("providerModel")
         self.model.setPlaceholderText("e.g. gpt-4o-mini or claude-sonnet-4-5")
         form.addRow("Model", self.model)
+        self.no_key = QCheckBox("This server takes no API key (Ollama, LM Studio on this computer)", self)
+        self.no_key.setObjectName("providerNoKey")
+        form.addRow("", self.no_key)
+        self.azure = QLineEdit(self)
+        self.azure.setObjectName("providerAzureVersion")
+        self.azure.setMaximumWidth(220)
+        self.azure.setPlaceholderText("e.g. 2024-10-21")
+        form.addRow("Azure API version", self.azure)
         self.key_form = form
         self.api_key: SecretField | None = None
         self._build_options(form)
@@ -331,10 +339,12 @@ class AiProvidersPage(SettingsPage):
         self.rpm.setText("" if provider.requests_per_minute is None else str(provider.requests_per_minute))
         self.concurrency.setText(str(provider.max_concurrency))
         self.redact.setChecked(provider.redact)
+        self.no_key.setChecked(not provider.needs_api_key)
+        self.azure.setText(provider.azure_api_version or "")
         for step, box in self.uses.items():
             chain = self.ai.classify_chain if step == "classify" else self.ai.draft_chain
             box.setChecked(provider.name in chain if not new else True)
-        self.editing_title.setText("New AI provider" if new else f"{provider.name}")
+        self.editing_title.setText("New AI provider" if new else f"Settings of {provider.name}")
         self.test_button.setEnabled(not new)
         self.remove_button.setEnabled(not new)
         self.result.clear()
@@ -381,6 +391,8 @@ class AiProvidersPage(SettingsPage):
                 self.concurrency.text(), int, "concurrent requests must be between 1 and 64."
             ),
             redact=self.redact.isChecked(),
+            needs_api_key=not self.no_key.isChecked(),
+            azure_api_version=self.azure.text().strip() or None,
         ).validate()
         if self.original is None and any(p.name == provider.name for p in self.ai.providers):
             raise ConfigurationError(f"AI provider name: {provider.name!r} is already used.")
@@ -405,15 +417,18 @@ class AiProvidersPage(SettingsPage):
 
     def field_for(self, message: str) -> QWidget | None:
         """Which input a validation message is about."""
+        if message.startswith("AI provider name"):
+            return self.name
+        about = message.split(":", 1)[-1]
         for words, widget in (
-            ("name", self.name),
             ("base URL", self.base_url),
             ("model", self.model),
             ("timeout", self.timeout),
             ("requests per minute", self.rpm),
             ("concurrent", self.concurrency),
+            ("Azure", self.azure),
         ):
-            if words in message.split(":", 1)[-1] or message.startswith(f"AI provider {words}"):
+            if words in about:
                 return widget
         return None
 
