@@ -6,6 +6,7 @@ from typing import Any
 
 from desktop.cli.output import to_jsonable
 from engine.audit.event import AuditEvent
+from engine.audit.export_format import event_to_json
 from engine.queries import ActivityRow, ContactRow, QueueItemDetail, RunSummary
 from engine.settings import Policy
 
@@ -35,21 +36,8 @@ def run_json(run: RunSummary) -> dict[str, Any]:
 
 
 def audit_json(event: AuditEvent) -> dict[str, Any]:
-    """One audit event with every chained field."""
-    return {
-        "seq": event.seq,
-        "ts": event.ts,
-        "run_id": event.run_id,
-        "email_ref": event.email_ref,
-        "actor": event.actor,
-        "action": event.action,
-        "data_categories": list(event.data_categories),
-        "destination": event.destination,
-        "outcome": event.outcome,
-        "detail": event.detail,
-        "prev_hash": event.prev_hash,
-        "hash": event.hash,
-    }
+    """One audit event with every chained field (the same members as an export's event records)."""
+    return event_to_json(event)
 
 
 def queue_item_json(item: QueueItemDetail) -> dict[str, Any]:
