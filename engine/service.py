@@ -38,7 +38,7 @@ from engine.review import DraftEdit, approve, reclassify, reject, retry_run, und
 from engine.settings_store import INSTALL_ID, SettingsStore, read_raw, write_raw
 from engine.storage import migrate
 from engine.storage.db import Database
-from engine.storage.models import Correction, Draft, Run, table_of
+from engine.storage.models import Correction, Run, table_of
 from engine.storage.types import utcnow
 from engine.triage.deps import SettingsSnapshot, TriageDeps
 from engine.triage.email_data import read_parsed
@@ -49,7 +49,6 @@ _COR = table_of(Correction)
 
 #: Seconds a settings snapshot is reused before the database is read again.
 SETTINGS_TTL_S = 2.0
-_D = table_of(Draft)
 
 
 def open_database(profile: Profile) -> Database:
