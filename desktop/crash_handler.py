@@ -248,7 +248,9 @@ def _make_bridge(app: Any) -> Any:
 def _informative(log_file: str | None, count: int = 1) -> str:
     text = (
         "Inbox Triage has written the details to its log, which helps support find the cause:\n"
-        f"{log_file}\n\n" if log_file else "The details are below.\n\n"
+        f"{log_file}\n\n"
+        if log_file
+        else "The details are below.\n\n"
     )
     text += "You can carry on working. If this keeps happening, quit and start Inbox Triage again."
     if count > 1:

@@ -66,8 +66,10 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # provider API keys that show up on their own (OpenAI "sk-…", Anthropic "sk-ant-…")
     (re.compile(r"\bsk-[A-Za-z0-9_-]{12,}"), f"sk-{_MASK}"),
     # user:password@host in URLs
-    (re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]+):[^@/\s]+@", re.IGNORECASE),
-     rf"\g<scheme>\g<user>:{_MASK}@"),
+    (
+        re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]+):[^@/\s]+@", re.IGNORECASE),
+        rf"\g<scheme>\g<user>:{_MASK}@",
+    ),
 )
 
 
@@ -119,10 +121,7 @@ def log_file(mode: Mode) -> Path:
 def describe_runtime() -> str:
     """One line naming the version, how it runs, the OS and Python (the first line of every session)."""
     how = "installed app" if is_frozen() else "from source"
-    return (
-        f"{APP_NAME} {app_version()} ({how}) on {platform.platform()}, "
-        f"Python {platform.python_version()}"
-    )
+    return f"{APP_NAME} {app_version()} ({how}) on {platform.platform()}, Python {platform.python_version()}"
 
 
 def setup_logging(mode: Mode, *, verbose: bool = False, stream: TextIO | None = None) -> Path | None:

@@ -128,8 +128,11 @@ class AboutDialog(QDialog):
         icon = QLabel(self)
         pixmap = QPixmap(str(app_icon_file()))
         if not pixmap.isNull():
-            icon.setPixmap(pixmap.scaled(64, 64, Qt.AspectRatioMode.KeepAspectRatio,
-                                         Qt.TransformationMode.SmoothTransformation))
+            icon.setPixmap(
+                pixmap.scaled(
+                    64, 64, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+                )
+            )
         row.addWidget(icon, 0, Qt.AlignmentFlag.AlignTop)
         text = QVBoxLayout()
         title = QLabel(APP_NAME, self)
