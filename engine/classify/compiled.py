@@ -1,11 +1,10 @@
-"""The trained local model as plain arrays: fast to apply, safe to store, no scikit-learn needed.
+"""The trained local model as plain arrays: fast to apply, safe to store.
 
 Training (``engine.classify.fit``) produces TF-IDF vocabularies and the linear SVMs of the three
-calibration folds with their sigmoid calibrators. This module keeps only those numbers and applies
-them exactly as scikit-learn's ``CalibratedClassifierCV.predict_proba`` would: per fold, a
-decision value per class, a sigmoid per class, normalised to sum to one, then the mean over the
-folds. The file format is a NumPy ``.npz`` archive read with ``allow_pickle=False``, so a damaged
-or tampered file can fail to load but cannot run code.
+calibration folds with their sigmoid (Platt) calibrators. This module keeps only those numbers and
+applies them: per fold, a decision value per class, a sigmoid per class, normalised to sum to one,
+then the mean over the folds. The file format is a NumPy ``.npz`` archive read with
+``allow_pickle=False``, so a damaged or tampered file can fail to load but cannot run code.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from engine.classify.features import char_features, tfidf_vector, word_features
+from engine.classify.features import document_vector
 from engine.errors import EngineError
 
 #: Layout of the saved file; bump when the arrays stored change.
@@ -97,10 +96,7 @@ class CompiledModel:
 
     def vectorise(self, text: str) -> Vector:
         """The document's sparse feature vector: word block, then character block (each L2-normalised)."""
-        w_index, w_values = tfidf_vector(word_features(text), self.word_vocabulary, self.word_idf)
-        c_index, c_values = tfidf_vector(char_features(text), self.char_vocabulary, self.char_idf)
-        index = np.concatenate((w_index, c_index + len(self.word_vocabulary)))
-        return index, np.concatenate((w_values, c_values))
+        return document_vector(text, self.word_vocabulary, self.word_idf, self.char_vocabulary, self.char_idf)
 
     def probabilities(self, vector: Vector) -> npt.NDArray[np.float64]:
         """Calibrated class probabilities (in ``classes`` order), summing to one."""

@@ -1,8 +1,8 @@
 """Turning the model's text into features: word 1–2-grams and character 3–5-grams, TF-IDF weighted.
 
-The analyzers here are used both when training (handed to scikit-learn's ``TfidfVectorizer`` as
-callables) and when classifying (by :mod:`engine.classify.compiled`, without scikit-learn), so the
-two can never tokenise differently.
+The analyzers, the vocabulary with its idf and the vector of one email here are used both when
+training (:mod:`engine.classify.fit`) and when classifying (:mod:`engine.classify.compiled`), so
+the two can never tokenise or weigh differently.
 """
 
 from __future__ import annotations
@@ -65,12 +65,57 @@ def char_features(text: str) -> list[str]:
     return grams
 
 
+def fit_vocabulary(
+    documents: Sequence[Sequence[str]], *, min_df: int = 1
+) -> tuple[dict[str, int], npt.NDArray[np.float64]]:
+    """The vocabulary (features in at least ``min_df`` documents, sorted) and each feature's idf.
+
+    idf is smoothed as in the usual TF-IDF definition: ``ln((1 + n) / (1 + df)) + 1`` for ``n``
+    documents, so a feature in every document still counts a little.
+    """
+    df: Counter[str] = Counter()
+    for features in documents:
+        df.update(set(features))
+    terms = sorted(term for term, count in df.items() if count >= min_df)
+    counts = np.fromiter((df[t] for t in terms), dtype=np.float64, count=len(terms))
+    idf = np.log((1.0 + len(documents)) / (1.0 + counts)) + 1.0
+    return {term: index for index, term in enumerate(terms)}, idf
+
+
+def document_vector(
+    text: str,
+    word_vocabulary: Mapping[str, int],
+    word_idf: npt.NDArray[np.float64],
+    char_vocabulary: Mapping[str, int],
+    char_idf: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
+    """One email's sparse feature vector: word block, then character block (each L2-normalised)."""
+    return features_vector(word_features(text), char_features(text), word_vocabulary=word_vocabulary,
+                           word_idf=word_idf, char_vocabulary=char_vocabulary, char_idf=char_idf)
+
+
+def features_vector(
+    words: Sequence[str],
+    chars: Sequence[str],
+    *,
+    word_vocabulary: Mapping[str, int],
+    word_idf: npt.NDArray[np.float64],
+    char_vocabulary: Mapping[str, int],
+    char_idf: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
+    """:func:`document_vector` from the email's already extracted word and character features."""
+    w_index, w_values = tfidf_vector(words, word_vocabulary, word_idf)
+    c_index, c_values = tfidf_vector(chars, char_vocabulary, char_idf)
+    index = np.concatenate((w_index, c_index + len(word_vocabulary)))
+    return index, np.concatenate((w_values, c_values))
+
+
 def tfidf_vector(
     features: Sequence[str], vocabulary: Mapping[str, int], idf: npt.NDArray[np.float64]
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
     """Sparse TF-IDF of one document: (column indices, values), sublinear tf, L2-normalised.
 
-    Matches scikit-learn's ``TfidfVectorizer(sublinear_tf=True, norm="l2")`` transform.
+    Each feature's weight is ``(1 + ln count) × idf``; unknown features are ignored.
     """
     counts = Counter(vocabulary[f] for f in features if f in vocabulary)
     if not counts:

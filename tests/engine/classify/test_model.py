@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from engine.categories import ALL_CATEGORIES
-from engine.classify.compiled import FORMAT_VERSION, read_meta
-from engine.classify.fit import compile_fitted, fit
+from engine.classify.compiled import FORMAT_VERSION, CompiledModel, read_meta
+from engine.classify.features import char_features, word_features
+from engine.classify.fit import FOLDS, SEED, SVM_C, fit, stratified_folds
 from engine.classify.model import (
     MODEL_FILE,
     ClassifierInput,
@@ -73,15 +74,82 @@ def test_empty_email_still_gets_a_valid_answer(trained: LocalClassifier) -> None
     assert 0.0 <= result.confidence <= 1.0
 
 
-def test_compiled_model_matches_scikit_learn(shipped: list[LabelledText]) -> None:
-    texts = [model_text(e.subject, e.body, e.sender) for e in shipped]
-    fitted = fit(texts, [e.category for e in shipped], [1.0] * len(texts), [False] * len(texts))
-    compiled = compile_fitted(fitted)
-    probes = [model_text(s, b, f) for _, s, b, f in UNSEEN] + ["", "ünïcödé — café £5", texts[0]]
-    expected = fitted.calibrated.predict_proba(fitted.transform(probes))
-    actual = np.array([compiled.probabilities(compiled.vectorise(p)) for p in probes])
-    assert list(compiled.classes) == list(fitted.calibrated.classes_)
-    np.testing.assert_allclose(actual, expected, rtol=0, atol=1e-12)
+def _dense_tfidf(text: str, model: CompiledModel) -> np.ndarray:
+    """The email's feature vector computed the long way: dense counts, tf, idf, per-block L2 norm."""
+    blocks = []
+    for features, vocabulary, idf in ((word_features(text), model.word_vocabulary, model.word_idf),
+                                      (char_features(text), model.char_vocabulary, model.char_idf)):
+        counts = np.zeros(len(vocabulary))
+        for feature in features:
+            if feature in vocabulary:
+                counts[vocabulary[feature]] += 1
+        tf = np.zeros_like(counts)
+        tf[counts > 0] = 1.0 + np.log(counts[counts > 0])
+        block = tf * idf
+        norm = np.linalg.norm(block)
+        blocks.append(block / norm if norm else block)
+    return np.concatenate(blocks)
+
+
+def _training_set(shipped: list[LabelledText]) -> tuple[list[str], list[str], list[float], list[bool]]:
+    """The shipped examples plus a few corrections (weighted 3, pinned), as ``fit`` takes them."""
+    corrections = [_CORRECTED, LabelledText("Invoice query", "Which invoice is this payment for?",
+                                            "a@b.co.uk", "billing", weight=2.0, source="correction")]
+    examples = [*shipped, *corrections]
+    texts = [model_text(e.subject, e.body, e.sender) for e in examples]
+    weights = [e.weight * (3.0 if e.source == "correction" else 1.0) for e in examples]
+    return texts, [e.category for e in examples], weights, [e.source == "correction" for e in examples]
+
+
+@pytest.fixture(scope="module")
+def fitted(shipped: list[LabelledText]) -> CompiledModel:
+    """The arrays ``fit`` produces for the shipped examples plus two corrections."""
+    return fit(*_training_set(shipped))
+
+
+def test_compiled_probabilities_match_a_straightforward_computation(fitted: CompiledModel) -> None:
+    probes = [model_text(s, b, f) for _, s, b, f in UNSEEN] + ["", "ünïcödé — café £5", "refund refund"]
+    n_classes = len(fitted.classes)
+    for probe in probes:
+        x = _dense_tfidf(probe, fitted)
+        expected = np.zeros(n_classes)
+        for fold in range(FOLDS):
+            columns = slice(fold * n_classes, (fold + 1) * n_classes)
+            decision = x @ fitted.weights[:, columns] + fitted.intercepts[columns]
+            sigmoid = 1.0 / (1.0 + np.exp(fitted.sigmoid_a[columns] * decision + fitted.sigmoid_b[columns]))
+            expected += sigmoid / sigmoid.sum() / FOLDS
+        actual = fitted.probabilities(fitted.vectorise(probe))
+        np.testing.assert_allclose(actual, expected, rtol=0, atol=1e-12)
+        assert actual.sum() == pytest.approx(1.0)
+
+
+def test_each_fold_svm_is_the_optimum_of_its_objective(
+    shipped: list[LabelledText], fitted: CompiledModel
+) -> None:
+    """The primal squared-hinge SVM objective's gradient vanishes at the fitted weights of every fold."""
+    texts, labels, weights, pinned = _training_set(shipped)
+    x = np.array([_dense_tfidf(t, fitted) for t in texts])
+    y, cost = np.asarray(labels), SVM_C * np.asarray(weights)
+    n_classes = len(fitted.classes)
+    splits = stratified_folds(labels, FOLDS, seed=SEED, pinned=pinned)
+    for fold, (train, test) in enumerate(splits):
+        assert set(np.flatnonzero(pinned)) <= set(train.tolist())
+        for k, category in enumerate(fitted.classes):
+            column = fold * n_classes + k
+            w, b = fitted.weights[:, column], fitted.intercepts[column]
+            sign = np.where(y[train] == category, 1.0, -1.0)
+            slack = np.maximum(0.0, 1.0 - sign * (x[train] @ w + b))
+            pull = 2.0 * cost[train] * slack * sign
+            np.testing.assert_allclose(w, x[train].T @ pull, rtol=0, atol=1e-9)
+            assert b == pytest.approx(pull.sum(), abs=1e-9)
+            # the sigmoid minimises the weighted, smoothed cross-entropy on the held-out part
+            decision, positive, w_test = x[test] @ w + b, y[test] == category, np.asarray(weights)[test]
+            n_pos, n_neg = w_test[positive].sum(), w_test[~positive].sum()
+            target = np.where(positive, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
+            prob = 1.0 / (1.0 + np.exp(fitted.sigmoid_a[column] * decision + fitted.sigmoid_b[column]))
+            residual = w_test * (target - prob)
+            assert abs(residual @ decision) < 1e-7 and abs(residual.sum()) < 1e-7
+            assert fitted.sigmoid_a[column] < 0  # a higher decision value means a likelier category
 
 
 def test_training_is_deterministic(shipped: list[LabelledText], trained: LocalClassifier) -> None:
