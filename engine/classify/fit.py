@@ -20,6 +20,7 @@ involved apart from the seeded assignment of emails to folds.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -82,13 +83,14 @@ def stratified_folds(
     """
     y = np.asarray(labels)
     pinned_mask = np.zeros(y.size, dtype=bool) if pinned is None else np.asarray(pinned, dtype=bool)
-    rng = np.random.default_rng(seed)
+    rng = random.Random(seed)  # the standard library's: numpy.random is left out of the bundle
     fold_of = np.full(y.size, -1, dtype=np.intp)
     offset = 0
     for category in sorted(set(y[~pinned_mask].tolist())):
-        members = rng.permutation(np.flatnonzero((y == category) & ~pinned_mask))
-        fold_of[members] = (offset + np.arange(members.size)) % n_folds
-        offset += members.size
+        members = np.flatnonzero((y == category) & ~pinned_mask).tolist()
+        rng.shuffle(members)
+        fold_of[members] = (offset + np.arange(len(members))) % n_folds
+        offset += len(members)
     always = np.flatnonzero(pinned_mask)
     splits = []
     for fold in range(n_folds):
@@ -249,7 +251,8 @@ def fit_sigmoid(
         while size >= 1e-10:
             candidate = params + size * step
             new_value = loss(candidate)
-            if new_value <= value + 1e-4 * size * float(gradient @ step):
+            # sufficient decrease, or (near the optimum) no change beyond the loss's rounding error
+            if new_value <= value + 1e-4 * size * float(gradient @ step) + 1e-13 * abs(value):
                 break
             size /= 2.0
         else:  # no decrease possible along the Newton direction: at the optimum up to rounding
