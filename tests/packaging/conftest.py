@@ -1,4 +1,4 @@
-"""Shared by the packaging tests: the repository, packaging/ and its rules module (not a package)."""
+"""Shared by the packaging tests: the repository, packaging/ and its modules (a folder, not a package)."""
 
 from __future__ import annotations
 
@@ -12,5 +12,6 @@ if str(PACKAGING) not in sys.path:
     sys.path.insert(0, str(PACKAGING))
 
 import bundle_rules as rules  # noqa: E402
+import icu_data  # noqa: E402
 
-__all__ = ["PACKAGING", "REPO", "rules"]
+__all__ = ["PACKAGING", "REPO", "icu_data", "rules"]
