@@ -10,10 +10,12 @@ import pytest
 
 from engine.categories import ALL_CATEGORIES
 from engine.classify.compiled import FORMAT_VERSION, CompiledModel, read_meta
+from engine.classify.dataset import fingerprint
 from engine.classify.features import char_features, word_features
 from engine.classify.fit import FOLDS, SEED, SVM_C, fit, stratified_folds
 from engine.classify.model import (
     MODEL_FILE,
+    MODEL_VERSION,
     ClassifierInput,
     LabelledText,
     LocalClassifier,
@@ -339,3 +341,23 @@ def test_an_unwritable_cache_still_gives_a_working_model(tmp_path: Path) -> None
     blocker.write_text("a file where the folder should be")
     model = classifier_from_corrections(blocker, [])
     assert model.classify(ClassifierInput(*UNSEEN[0][1:])).category == UNSEEN[0][0]
+
+
+def test_a_cache_from_the_scikit_learn_era_is_retrained(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shipped: list[LabelledText], trained: LocalClassifier
+) -> None:
+    """A model cached by an earlier version (same file format) is replaced, not used."""
+    old_version = "tfidf-w12-cwb35-linsvc-c0.5-sigmoid3-v1"
+    path = tmp_path / MODEL_FILE
+    trained.save(path)
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    header = json.loads(arrays["meta"].tobytes())
+    header["model_version"] = old_version
+    header["fingerprint"] = fingerprint(shipped, model_version=old_version)
+    arrays["meta"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    np.savez(path, **arrays)
+    calls = _count_training(monkeypatch)
+    model = classifier_from_corrections(tmp_path, [])
+    assert calls == [len(shipped)]
+    assert read_meta(path).model_version == MODEL_VERSION == model.meta.model_version
