@@ -1,7 +1,7 @@
 """Starting the desktop app: one QApplication, one instance per profile, the window first.
 
 Only Qt and the few modules the first window needs are imported before it paints; the engine
-(SQLAlchemy, Alembic, scikit-learn) is imported and the profile opened on a worker thread.
+(SQLAlchemy, Alembic, NumPy) is imported and the profile opened on a worker thread.
 """
 
 from __future__ import annotations
