@@ -15,9 +15,9 @@ QT_PACKAGES=(
   libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0
   libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0 libx11-xcb1
 )
-SERVER_PACKAGES=(dovecot-imapd postgresql isync xvfb imagemagick)
+SERVER_PACKAGES=(dovecot-imapd postgresql isync xvfb imagemagick binutils)
 # Binaries checked on systems without dpkg (nothing is installed there, only reported).
-SERVER_BINARIES=(dovecot mbsync Xvfb convert)
+SERVER_BINARIES=(dovecot mbsync Xvfb convert as ld)
 
 mode=all
 case "${1:-}" in
