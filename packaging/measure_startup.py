@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 PACKAGING = Path(__file__).resolve().parent
@@ -25,56 +22,12 @@ REPO = PACKAGING.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(PACKAGING))
 
-TIMEOUT_S = 90.0
-
-
-def prepare(root: Path) -> None:
-    """A demo profile, triaged, with its classifier cached (as on a computer that has run the app before)."""
-    from desktop.wiring import create_demo_profile, open_service
-
-    create_demo_profile(root)
-    service = open_service(root)
-    try:
-        service.poll()
-    finally:
-        service.close()
+from bench import startup  # noqa: E402
 
 
 def launch(command: list[str], root: Path, mark: Path, logs: Path) -> dict[str, float]:
-    """One launch: seconds from process start to the first paint and to the queue loaded."""
-    env = {
-        **os.environ,
-        "QT_QPA_PLATFORM": "offscreen",
-        "INBOX_TRIAGE_STARTUP_MARK": str(mark),
-        "INBOX_TRIAGE_LOG_DIR": str(logs),
-    }
-    mark.unlink(missing_ok=True)
-    started = time.time()
-    with subprocess.Popen(  # noqa: S603 - our own executable
-        [*command, "--profile", str(root)],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-    ) as process:
-        try:
-            marks: dict[str, float] = {}
-            deadline = time.monotonic() + TIMEOUT_S
-            while "ready" not in marks:
-                if process.poll() is not None:
-                    raise SystemExit(f"{command[0]} exited early (code {process.returncode})")
-                if time.monotonic() > deadline:
-                    raise SystemExit(f"{command[0]} was not ready within {TIMEOUT_S:.0f} s")
-                time.sleep(0.005)
-                if mark.exists():
-                    for line in mark.read_text(encoding="utf-8").splitlines():
-                        what, _, stamp = line.partition(" ")
-                        marks[what] = float(stamp)
-        finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
-    return {"shown_s": marks["painted"] - started, "ready_s": marks["ready"] - started}
+    """One launch of ``command`` (see ``bench/startup.py``), its logs kept out of the user's folder."""
+    return startup.launch(root, mark, command=command, extra_env={"INBOX_TRIAGE_LOG_DIR": str(logs)})
 
 
 def medians(results: list[dict[str, float]]) -> dict[str, float]:
@@ -95,7 +48,7 @@ def main() -> None:
     ways = {"source": [sys.executable, "-m", "desktop"], "bundle": [str(executable)]}
     with tempfile.TemporaryDirectory(prefix="inbox-triage-startup-") as tmp:
         root = Path(tmp) / "demo"
-        prepare(root)
+        startup.prepare(root)
         figures = {}
         mark, logs = Path(tmp) / "mark.txt", Path(tmp) / "logs"
         for name, command in ways.items():
