@@ -41,7 +41,7 @@ from connectors.errors import (
     ServerError,
     TlsError,
 )
-from connectors.imap.diagnose import STAGES, ConnectionTestResult, StageRecorder, check_dns_and_tcp
+from connectors.imap.diagnose import ConnectionTestResult, StageRecorder, connect_in_stages
 from connectors.imap.endpoint import Endpoint
 from connectors.imap.login import Login, OAuth2Login, xoauth2_base64
 from connectors.imap.sent import SentFolder
@@ -400,28 +400,10 @@ def diagnose_smtp(
     """ "Test connection" for SMTP: dns, tcp, tls, login, and the Sent folder (``folder``)."""
     recorder = StageRecorder()
     details: dict[str, Any] = {}
-    try:
-        endpoint.check()
-    except ConnectorError as exc:
-        recorder.record("tls", False, str(exc), time.perf_counter())
-        return _smtp_result(account, endpoint, recorder, details)
-    check_dns_and_tcp(endpoint, recorder)
-    if recorder.failed():
-        return _smtp_result(account, endpoint, recorder, details)
-    started = time.perf_counter()
-    try:
-        client = connect_smtp(endpoint)
-    except ConnectorError as exc:
-        stage = getattr(exc, "stage", "tls")
-        recorder.record(stage if stage in STAGES else "tls", False, str(exc), started)
+    client = connect_in_stages(endpoint, recorder, connect_smtp)
+    if client is None:
         return _smtp_result(account, endpoint, recorder, details)
     try:
-        recorder.record(
-            "tls",
-            True,
-            "not encrypted (this computer only)" if endpoint.security == "none" else "certificate verified",
-            started,
-        )
         details["extensions"] = sorted(k.upper() for k in (client.esmtp_features or {}))
         started = time.perf_counter()
         if login is None:

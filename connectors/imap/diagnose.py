@@ -13,12 +13,14 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from connectors.errors import ConnectorError
 from connectors.imap.client import ImapClient, connect
 from connectors.imap.endpoint import Endpoint
 from connectors.imap.login import Login
+
+_C = TypeVar("_C")
 
 STAGES = ("dns", "tcp", "tls", "login", "folder")
 #: Capabilities worth showing: what the account will be able to use.
@@ -97,6 +99,30 @@ class StageRecorder:
         return any(not s.ok for s in self.stages)
 
 
+def connect_in_stages(
+    endpoint: Endpoint, recorder: StageRecorder, connect: Callable[[Endpoint], _C]
+) -> _C | None:
+    """Check the settings, DNS and TCP, then ``connect``; on failure record the stage and return None."""
+    try:
+        endpoint.check()
+    except ConnectorError as exc:
+        recorder.record("tls", False, str(exc), time.perf_counter())
+        return None
+    check_dns_and_tcp(endpoint, recorder)
+    if recorder.failed():
+        return None
+    started = time.perf_counter()
+    try:
+        client = connect(endpoint)
+    except ConnectorError as exc:
+        stage = getattr(exc, "stage", "tls")
+        recorder.record(stage if stage in STAGES else "tls", False, str(exc), started)
+        return None
+    security = "not encrypted (this computer only)" if endpoint.security == "none" else "certificate verified"
+    recorder.record("tls", True, security, started)
+    return client
+
+
 def check_dns_and_tcp(endpoint: Endpoint, recorder: StageRecorder) -> None:
     """Record the ``dns`` and ``tcp`` stages (the TCP probe connection is closed at once)."""
     started = time.perf_counter()
@@ -134,26 +160,10 @@ def diagnose_imap(
     """Try every stage against an IMAP server; ``check_folder`` may add a problem for a folder."""
     recorder = StageRecorder()
     details: dict[str, Any] = {}
-    try:
-        endpoint.check()
-    except ConnectorError as exc:
-        recorder.record("tls", False, str(exc), time.perf_counter())
-        return _result(account, endpoint, recorder, details)
-    check_dns_and_tcp(endpoint, recorder)
-    if recorder.failed():
-        return _result(account, endpoint, recorder, details)
-    started = time.perf_counter()
-    try:
-        client = connect(endpoint)
-    except ConnectorError as exc:
-        stage = getattr(exc, "stage", "tls")
-        recorder.record(stage if stage in STAGES else "tls", False, str(exc), started)
+    client = connect_in_stages(endpoint, recorder, connect)
+    if client is None:
         return _result(account, endpoint, recorder, details)
     try:
-        security = (
-            "not encrypted (this computer only)" if endpoint.security == "none" else "certificate verified"
-        )
-        recorder.record("tls", True, security, started)
         started = time.perf_counter()
         try:
             client.log_in(login)
