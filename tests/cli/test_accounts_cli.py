@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import io
 import json
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from desktop.cli.commands.runs import IdlePush
-from desktop.cli.main import run_cli
 from desktop.scheduling import PollScheduler
 from desktop.wiring import open_service
 from engine.service import PollReport
 from engine.settings import ScheduleSettings
+from tests.cli.helpers import Cli
 from tests.connectors.graph.fake_graph import CLIENT_ID, TENANT, FakeMicrosoft, fake_microsoft
 from tests.connectors.imap.helpers import message
 from tests.servers.dovecot import DovecotMailbox
@@ -24,32 +22,6 @@ from tests.servers.smtp import SmtpServer
 from tests.support.memory_keyring import MemoryKeyring
 
 __all__ = ["fake_microsoft"]  # fixture
-
-
-class Cli:
-    """Runs ``inbox-triage --profile P ...`` in-process; returns (exit code, stdout, stderr)."""
-
-    def __init__(
-        self, profile: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        self.profile = profile
-        self._capsys = capsys
-        self._monkeypatch = monkeypatch
-
-    def __call__(self, *args: str, stdin: str = "") -> tuple[int, str, str]:
-        self._capsys.readouterr()
-        self._monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-        try:
-            code = run_cli(["--profile", str(self.profile), *args])
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out, err = self._capsys.readouterr()
-        return code, out, err
-
-    def json(self, *args: str) -> Any:
-        code, out, err = self(*args, "--json")
-        assert code == 0, err
-        return json.loads(out)
 
 
 @pytest.fixture

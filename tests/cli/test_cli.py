@@ -9,35 +9,12 @@ import subprocess
 import sys
 from email import policy
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from desktop.cli.main import run_cli
+from tests.cli.helpers import Cli
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-class Cli:
-    """Runs ``inbox-triage --profile P ...`` in-process and returns (exit code, stdout, stderr)."""
-
-    def __init__(self, profile: Path, capsys: pytest.CaptureFixture[str]) -> None:
-        self.profile = profile
-        self._capsys = capsys
-
-    def __call__(self, *args: str) -> tuple[int, str, str]:
-        self._capsys.readouterr()
-        try:
-            code = run_cli(["--profile", str(self.profile), *args])
-        except SystemExit as exc:  # argparse usage errors
-            code = int(exc.code or 0)
-        out, err = self._capsys.readouterr()
-        return code, out, err
-
-    def json(self, *args: str) -> Any:
-        code, out, err = self(*args, "--json")
-        assert code == 0, err
-        return json.loads(out)
 
 
 @pytest.fixture

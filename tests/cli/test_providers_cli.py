@@ -3,55 +3,22 @@ on a demo profile classifying and drafting through it — with no personal data 
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from desktop.cli.main import run_cli
 from desktop.wiring import create_demo_profile
 from engine.mail.model import ParsedEmail
 from engine.mail.parse import parse_message
+from tests.cli.helpers import Cli
 from tests.support.memory_keyring import MemoryKeyring
 from tests.support_http.openai import OpenAIServer
 
 DEMO_MAILBOX = Path(__file__).resolve().parents[2] / "connectors/demo/mailbox"
 KEY = ("inbox-triage", "ai-provider:gpt")
-
-
-class Cli:
-    """Runs ``inbox-triage --profile P ...`` in-process with ``stdin``; returns (code, stdout, stderr)."""
-
-    def __init__(
-        self, profile: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        self.profile = profile
-        self._capsys = capsys
-        self._monkeypatch = monkeypatch
-
-    def __call__(self, *args: str, stdin: str = "") -> tuple[int, str, str]:
-        self._capsys.readouterr()
-        self._monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-        try:
-            code = run_cli(["--profile", str(self.profile), *args])
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out, err = self._capsys.readouterr()
-        return code, out, err
-
-    def json(self, *args: str) -> Any:
-        code, out, err = self(*args, "--json")
-        assert code == 0, err
-        return json.loads(out)
-
-    def audit(self, action: str) -> list[dict[str, Any]]:
-        events = self.json("audit", "list", "--action", action, "--limit", "100000")
-        assert isinstance(events, list)
-        return events
 
 
 @pytest.fixture
