@@ -30,18 +30,13 @@ import httpx
 
 from connectors.errors import (
     AuthenticationError,
-    ConnectionFailedError,
-    ConnectorOutcomeUnknownError,
     ConnectorPermanentError,
-    ConnectorTimeoutError,
-    EgressDeniedError,
     MalformedResponseError,
     RateLimitedError,
     ServerError,
-    TlsError,
 )
 from connectors.graph.limits import MailboxLimits
-from connectors.http import HttpClientFactory, error_for_status, parse_retry_after
+from connectors.http import HttpClientFactory, error_for_status, parse_retry_after, request
 
 DEFAULT_GRAPH_URL = "https://graph.microsoft.com/v1.0"
 SERVICE = "Microsoft Graph"
@@ -176,34 +171,16 @@ class GraphClient:
         self._client.close()
 
     def _exchange(self, method: str, url: str, applies_effect: bool, **kwargs: Any) -> httpx.Response:
-        try:
-            return self._client.request(method, url, **kwargs)
-        except EgressDeniedError:
-            raise
-        except httpx.ConnectTimeout as exc:
-            raise ConnectorTimeoutError(f"{SERVICE}: connection timed out") from exc
-        except httpx.ConnectError as exc:
-            text = str(exc)
-            if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
-                raise TlsError(f"{SERVICE}: the server's certificate could not be verified ({text})") from exc
-            raise ConnectionFailedError(
-                f"{SERVICE}: could not connect ({text or type(exc).__name__})"
-            ) from exc
-        except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.PoolTimeout) as exc:
-            if applies_effect:
-                raise ConnectorOutcomeUnknownError(
-                    f"{SERVICE}: no answer in time; the request may have been carried out"
-                ) from exc
-            raise ConnectorTimeoutError(f"{SERVICE}: no answer in time") from exc
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-            if applies_effect:
-                raise ConnectorOutcomeUnknownError(
-                    f"{SERVICE}: the connection dropped; the request may have been carried out"
-                ) from exc
-            raise ConnectionFailedError(f"{SERVICE}: the connection dropped ({type(exc).__name__})") from exc
-        except httpx.HTTPError as exc:
-            raise ConnectionFailedError(f"{SERVICE}: {type(exc).__name__}: {exc}") from exc
-
+        """One HTTP exchange; transport failures translated by :func:`connectors.http.request`."""
+        return request(
+            self._client,
+            method,
+            url,
+            service=SERVICE,
+            applies_effect=applies_effect,
+            check_status=False,
+            **kwargs,
+        )
 
 def _graph_error(response: httpx.Response) -> str:
     """``code: message`` from a Graph error body, or the start of the body."""
