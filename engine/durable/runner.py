@@ -8,7 +8,9 @@ waiting for a person is a durable state; a lease fences every checkpoint so two 
 record the same step.
 
 Consecutive *local* steps (database effects only) may share one transaction: if the process dies
-before it commits, none of them finished and they simply run again.
+before it commits, none of them finished and they simply run again. Steps are computed with no
+lock held; their writes are queued and applied together when the batch commits, so several
+worker processes on one SQLite profile compute in parallel and only take turns to write.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Generic
 
-from sqlalchemy import Connection, NestedTransaction, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from engine.audit.event import NewAuditEvent
 from engine.durable import leases
@@ -120,55 +122,38 @@ class RunnerStats:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-class _Batch:
-    """A writer transaction shared by the local steps of consecutive runs, committed once.
-
-    Each run's steps are recorded in a savepoint of it, so a lost lease undoes only that run.
-    The batch is committed before anything else writes (a remote step's effect ledger, a
-    failure, a lease release, the next claim) and at the end of each claimed batch; if the
-    process dies first, none of those steps had finished and they simply run again.
-    """
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
-        self.conn: Connection | None = None
-
-    def connection(self) -> Connection:
-        """The open writer connection (begun on first use)."""
-        if self.conn is None:
-            self.conn = self._db.engine.connect().execution_options(inbox_triage_write=True)
-            self.conn.begin()
-        return self.conn
-
-    def commit(self) -> None:
-        """Make everything recorded so far durable."""
-        if self.conn is not None:
-            conn, self.conn = self.conn, None
-            try:
-                conn.commit()
-            finally:
-                conn.close()
-
-    def rollback(self) -> None:
-        """Discard what was not committed (the runs redo those steps)."""
-        if self.conn is not None:
-            conn, self.conn = self.conn, None
-            try:
-                conn.rollback()
-            finally:
-                conn.close()
-
-
 @dataclass
 class _Group:
-    """One run's steps recorded in a savepoint of the batch's transaction, flushed together."""
+    """One run's consecutive steps: computed with no lock held, their writes queued until flushed."""
 
-    conn: Connection
-    savepoint: NestedTransaction
+    run_id: int
     start_index: int
+    applies: list[Callable[[Connection], None]] = field(default_factory=list)
     checkpoints: list[dict[str, Any]] = field(default_factory=list)
     events: list[NewAuditEvent] = field(default_factory=list)
     values: dict[str, Any] = field(default_factory=dict)
+
+
+class _Batch:
+    """The flushed groups of consecutive runs, written in one writer transaction at commit.
+
+    The batch is committed before anything else writes (a remote step's effect ledger, a
+    failure, a lease release, the next claim) and at the end of each claimed batch; if the
+    process dies first, none of those steps had finished and they simply run again. Each group
+    is fenced on its run's lease first, so a lost lease skips only that run's writes.
+    """
+
+    def __init__(self) -> None:
+        self.pending: list[_Group] = []
+
+    def add(self, group: _Group) -> None:
+        """Queue a flushed group for the next commit."""
+        self.pending.append(group)
+
+    def take(self) -> list[_Group]:
+        """Remove and return the queued groups."""
+        pending, self.pending = self.pending, []
+        return pending
 
 
 @dataclass
@@ -238,11 +223,11 @@ class Runner(Generic[DepsT]):
                 conn, run_id=run_id, owner=self.owner, now=self.now(), lease_s=self.lease_s
             )
         if mine:
-            batch = _Batch(self.db)
+            batch = _Batch()
             try:
                 self._drive_claimed(run_id, stats, batch)
             finally:
-                batch.commit()
+                self._commit(batch, stats)
         return stats
 
     def close(self) -> None:
@@ -260,17 +245,17 @@ class Runner(Generic[DepsT]):
                 )
             if not claimed:
                 break
-            batch = _Batch(self.db)
+            batch = _Batch()
             try:
                 for index, run_id in enumerate(claimed):
                     if stop is not None and stop.is_set():
-                        batch.commit()
+                        self._commit(batch, stats)
                         with self.db.write() as conn:
                             leases.release(conn, run_ids=claimed[index:], owner=self.owner)
                         break
                     self._drive_claimed(run_id, stats, batch)
             finally:
-                batch.commit()
+                self._commit(batch, stats)
         return stats
 
     def _drive_claimed(self, run_id: int, stats: RunnerStats, batch: _Batch) -> None:
@@ -280,7 +265,7 @@ class Runner(Generic[DepsT]):
             try:
                 state = self._load(run_id)
             except _WorkflowMismatch as exc:
-                batch.commit()
+                self._commit(batch, stats)
                 self._fail_unloadable(run_id, str(exc), stats)
                 return
             self._drive(state, stats, batch)
@@ -289,9 +274,7 @@ class Runner(Generic[DepsT]):
             log.warning("run %s: lease lost to another worker; stopping here", run_id)
         except Exception:
             log.exception("run %s: unexpected error in the runner", run_id)
-            batch.rollback()
-            with self.db.write() as conn:
-                leases.release(conn, run_ids=[run_id], owner=self.owner)
+            self._abandon(batch, [run_id])
             raise
         if self.on_run_driven is not None:
             self.on_run_driven(run_id, time.perf_counter() - started)
@@ -320,42 +303,42 @@ class Runner(Generic[DepsT]):
 
     def _drive(self, state: _RunState, stats: RunnerStats, batch: _Batch) -> None:
         group: _Group | None = None
-        try:
-            while True:
-                if state.step_index >= len(self.workflow.steps):
-                    group = group or self._open_group(state, batch)
-                    self._finish_run(group, state, outcome=None)
-                    stats.completed += 1
-                    self._flush(group, state, batch)
-                    return
-                step = self.workflow.steps[state.step_index]
-                local = _is_local(step, state)
-                if group is not None and (not local or len(group.checkpoints) >= MAX_GROUPED_STEPS):
-                    self._flush(group, state, batch)
+        run_id = state.info.run_id
+        while True:
+            if state.step_index >= len(self.workflow.steps):
+                group = group or _Group(run_id=run_id, start_index=state.step_index)
+                self._finish_run(group, state, outcome=None)
+                stats.completed += 1
+                self._flush(group, state, batch, stats)
+                return
+            step = self.workflow.steps[state.step_index]
+            local = _is_local(step, state)
+            if group is not None and (not local or len(group.checkpoints) >= MAX_GROUPED_STEPS):
+                self._flush(group, state, batch, stats)
+                group = None
+            # A remote step writes its effect ledger in transactions of its own, and must not act
+            # for a run whose lease was lost.
+            if not local and run_id in self._commit(batch, stats):
+                return
+            try:
+                result = self._execute(step, state, local=local)
+            except Exception as exc:  # noqa: BLE001 - every step failure is recorded, none is lost
+                if group is not None:
+                    self._flush(group, state, batch, stats)
                     group = None
-                if not local:
-                    batch.commit()  # a remote step writes its effect ledger in transactions of its own
-                try:
-                    result = self._execute(step, state, local=local)
-                except Exception as exc:  # noqa: BLE001 - every step failure is recorded, none is lost
-                    if group is not None:
-                        self._flush(group, state, batch)
-                        group = None
-                    batch.commit()
-                    self._record_failure(state, step, exc, stats)
+                if run_id in self._commit(batch, stats):
                     return
-                group = group or self._open_group(state, batch)
-                self._record_step(group, state, step, result)
-                stats.steps += 1
-                ended = self._after_step(group, state, result, stats)
-                if ended or not (self.group_local_steps and local):
-                    self._flush(group, state, batch)
-                    group = None
-                if ended:
-                    return
-        finally:
-            if group is not None and group.savepoint.is_active:
-                _rollback_savepoint(group)
+                self._record_failure(state, step, exc, stats)
+                return
+            group = group or _Group(run_id=run_id, start_index=state.step_index)
+            self._record_step(group, state, step, result)
+            stats.steps += 1
+            ended = self._after_step(group, state, result, stats)
+            if ended or not (self.group_local_steps and local):
+                self._flush(group, state, batch, stats)
+                group = None
+            if ended:
+                return
 
     # --- executing a step ----------------------------------------------------------------------
 
@@ -382,19 +365,15 @@ class Runner(Generic[DepsT]):
         except concurrent.futures.TimeoutError as exc:
             raise StepTimeoutError(f"step {step.name} took longer than {step.timeout_s:g} s") from exc
 
-    # --- recording results: one transaction per group of steps ---------------------------------
-
-    def _open_group(self, state: _RunState, batch: _Batch) -> _Group:
-        conn = batch.connection()
-        return _Group(conn=conn, savepoint=conn.begin_nested(), start_index=state.step_index)
+    # --- recording results: queued per group, written per batch ---------------------------------
 
     def _record_step(self, group: _Group, state: _RunState, step: Step[DepsT], result: StepResult) -> None:
-        """Apply the step's local writes now; queue its checkpoint, audit events and run columns."""
+        """Queue the step's local writes, checkpoint, audit events and run columns."""
         for key in result.run_updates:
             if key not in _UPDATABLE:
                 raise ValueError(f"step {step.name} may not set run column {key!r}")
         if result.apply is not None:
-            result.apply(group.conn)
+            group.applies.append(result.apply)
         group.checkpoints.append(
             {
                 "run_id": state.info.run_id,
@@ -425,13 +404,13 @@ class Runner(Generic[DepsT]):
         if "outcome" in result.run_updates:
             state.outcome = result.run_updates["outcome"]
 
-    def _flush(self, group: _Group, state: _RunState, batch: _Batch) -> None:
-        """Fence on the lease and write the queued checkpoints, run columns and audit events.
+    def _flush(self, group: _Group, state: _RunState, batch: _Batch, stats: RunnerStats) -> None:
+        """Close the group at the run's current step and queue it for the batch's transaction.
 
-        Committed with the batch (at once when local steps are not grouped, or after a remote step).
+        Written at once when local steps are not grouped; otherwise with the rest of the batch.
         """
         now = self.now()
-        values: dict[str, Any] = {
+        group.values = {
             "step_index": state.step_index,
             "step_name": self.workflow.steps[state.step_index - 1].name if state.step_index else None,
             "attempt": 0,
@@ -442,23 +421,62 @@ class Runner(Generic[DepsT]):
             "lease_expires_at": now + timedelta(seconds=self.lease_s),
             **group.values,
         }
-        conn = group.conn
+        batch.add(group)
+        if not self.group_local_steps and state.info.run_id in self._commit(batch, stats):
+            raise LeaseLostError(f"run {state.info.run_id}: lease lost before its steps were recorded")
+
+    def _commit(self, batch: _Batch, stats: RunnerStats) -> set[int]:
+        """Write the batch's queued groups in one writer transaction; return runs whose lease was lost.
+
+        Each group is fenced on its run's lease and step first: when that fails, none of the
+        group's writes are made (the run belongs to another worker now) and the batch goes on.
+        """
+        groups = batch.take()
+        if not groups:
+            return set()
+        lost: set[int] = set()
+        now = self.now()
         try:
-            fenced = conn.execute(
-                _FENCE,
-                {"b_run": state.info.run_id, "b_owner": self.owner, "b_index": group.start_index, **values},
-            )
-            if fenced.rowcount != 1:
-                raise LeaseLostError(f"run {state.info.run_id}: lease lost before its steps were recorded")
-            if group.checkpoints:
-                conn.execute(_INSERT_CHECKPOINT, group.checkpoints)
-            audit_repo.append(conn, group.events, now=now)
-        except BaseException:
-            _rollback_savepoint(group)
+            with self.db.write() as conn:
+                for group in groups:
+                    if group.run_id in lost:
+                        continue
+                    fenced = conn.execute(
+                        _FENCE,
+                        {
+                            "b_run": group.run_id,
+                            "b_owner": self.owner,
+                            "b_index": group.start_index,
+                            **group.values,
+                        },
+                    )
+                    if fenced.rowcount != 1:
+                        lost.add(group.run_id)
+                        continue
+                    for apply in group.applies:
+                        apply(conn)
+                    if group.checkpoints:
+                        conn.execute(_INSERT_CHECKPOINT, group.checkpoints)
+                    audit_repo.append(conn, group.events, now=now)
+        except Exception:
+            log.exception("writing the steps of runs %s failed", sorted({g.run_id for g in groups}))
+            self._release_quietly({g.run_id for g in groups})
             raise
-        group.savepoint.commit()
-        if not self.group_local_steps:
-            batch.commit()
+        for run_id in sorted(lost):
+            stats.lost_leases += 1
+            log.warning("run %s: lease lost to another worker; its last steps were not recorded", run_id)
+        return lost
+
+    def _abandon(self, batch: _Batch, run_ids: list[int]) -> None:
+        """After an unexpected error: drop the queued writes and free the runs (they run again)."""
+        self._release_quietly({g.run_id for g in batch.take()} | set(run_ids))
+
+    def _release_quietly(self, run_ids: set[int]) -> None:
+        try:
+            with self.db.write() as conn:
+                leases.release(conn, run_ids=sorted(run_ids), owner=self.owner)
+        except Exception:  # the leases expire on their own
+            log.exception("could not release the leases of runs %s", sorted(run_ids))
 
     def _after_step(self, group: _Group, state: _RunState, result: StepResult, stats: RunnerStats) -> bool:
         """Queue a wait, a finish or a quarantine; return whether the run stops here."""
@@ -591,12 +609,6 @@ class Runner(Generic[DepsT]):
                 ],
                 now=now,
             )
-
-
-def _rollback_savepoint(group: _Group) -> None:
-    """Undo one run's steps in the batch (the audit head this transaction cached goes with them)."""
-    group.savepoint.rollback()
-    audit_repo.forget_cached_head(group.conn)
 
 
 def _is_local(step: Step[Any], state: _RunState) -> bool:

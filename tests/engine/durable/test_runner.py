@@ -437,16 +437,16 @@ def test_a_lost_lease_in_a_batch_undoes_only_that_run(db: Database, clock: FakeC
     deps = ToyDeps()
     first, second, third = create_runs(db, 3)
     runner = make_runner(db, deps, clock, claim_batch=3)
-    real_owner = runner.owner
 
-    def impersonate(ctx: StepContext[Any]) -> StepResult | None:
-        # Another worker took this run over: its fence no longer matches ours.
-        runner.owner = "otherhost:1:thief" if ctx.run.run_id == second else real_owner
+    def steal(ctx: StepContext[Any]) -> StepResult | None:
+        # Another worker takes this run over while our steps are being computed.
+        if ctx.run.run_id == second:
+            with db.write() as conn:
+                conn.execute(update(_R).where(_R.c.id == second).values(lease_owner="otherhost:1:thief"))
         return None
 
-    deps.behaviour["s1"] = impersonate
+    deps.behaviour["s1"] = steal
     stats = runner.run_until_idle()
-    runner.owner = real_owner
     assert stats.lost_leases == 1
     assert run_row(db, first).state == run_row(db, third).state == "completed"
     with db.read() as conn:
