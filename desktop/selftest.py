@@ -45,6 +45,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from desktop.self_launch import child_env, self_command
+
 if TYPE_CHECKING:
     from engine.service import TriageService
     from engine.storage.db import Database
@@ -233,7 +235,7 @@ def check_qt(_ws: Workspace) -> str:
                 text=True,
                 timeout=QT_PROBE_TIMEOUT_S,
                 check=False,
-                env=_child_env(),
+                env=child_env(),
                 stdin=subprocess.DEVNULL,
             )
         except subprocess.TimeoutExpired as exc:
@@ -259,21 +261,6 @@ def check_qt(_ws: Workspace) -> str:
         f"Qt {data.get('qt')} on platform {data.get('platform')!r}, "
         f"styles {', '.join(data.get('styles', []))}, images {', '.join(QT_IMAGE_FORMATS)}"
     )
-
-
-def self_command() -> list[str]:
-    """How to start this app again: the bundle's executable, or Python on the ``desktop`` package."""
-    if getattr(sys, "frozen", False):
-        return [sys.executable]
-    return [sys.executable, "-m", "desktop"]
-
-
-def _child_env() -> dict[str, str]:
-    env = dict(os.environ)
-    if not getattr(sys, "frozen", False):
-        source_root = str(Path(__file__).resolve().parents[1])
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (source_root, env.get("PYTHONPATH")) if p)
-    return env
 
 
 def qt_probe(report: Path) -> int:

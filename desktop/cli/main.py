@@ -10,11 +10,12 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from desktop.cli.commands import accounts, audit, demo, misc, providers, queue, runs, settings
+from desktop.cli.commands import accounts, audit, demo, misc, providers, queue, runs, settings, work
 from desktop.cli.context import CommandContext
+from desktop.errors import DesktopError
 from engine.errors import EngineError
 
-_MODULES = (runs, demo, queue, misc, audit, settings, accounts, providers)
+_MODULES = (runs, work, demo, queue, misc, audit, settings, accounts, providers)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,7 +50,7 @@ def run_cli(argv: Sequence[str]) -> int:
     ctx = CommandContext(args)
     try:
         return handler(ctx)
-    except EngineError as exc:
+    except (EngineError, DesktopError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except _connector_errors() as exc:

@@ -13,6 +13,7 @@ from connectors.imap.session import ConnectionStatus, StatusCallback
 from desktop.cli.context import CommandContext
 from desktop.cli.output import print_json, print_table
 from desktop.cli.shapes import run_json
+from desktop.worker_processes import MAX_PROCESSES, extra_processes, poll_in_processes
 from engine.durable.states import ALL_STATES
 from engine.ingest import IngestReport
 from engine.service import PollReport, TriageService
@@ -26,10 +27,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "--source", help="demo | eml:DIR | maildir:DIR | mbox:FILE (default: configured accounts)"
     )
     run.add_argument("--workers", type=int, default=1, help="runs processed in parallel (default 1)")
+    _add_processes_option(run)
     run.add_argument("--json", action="store_true", help="print a JSON summary")
     run.set_defaults(handler=cmd_run_once)
 
     serve = sub.add_parser("serve", help="poll on the configured schedule until stopped (SIGINT/SIGTERM)")
+    _add_processes_option(serve)
     serve.set_defaults(handler=cmd_serve)
 
     runs = sub.add_parser("runs", help="list and retry runs")
@@ -47,22 +50,47 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     retry.set_defaults(handler=cmd_runs_retry)
 
 
-def run_pass(service: TriageService, source_spec: str | None, workers: int) -> dict[str, object]:
+def _add_processes_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--processes",
+        type=_process_count,
+        default=1,
+        metavar="N",
+        help="triage in N processes, this one included (default 1; up to one per CPU core helps "
+        "with a big backlog such as a first sync)",
+    )
+
+
+def _process_count(value: str) -> int:
+    try:
+        count = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if not 1 <= count <= MAX_PROCESSES:
+        raise argparse.ArgumentTypeError(f"give between 1 and {MAX_PROCESSES} processes, not {count}")
+    return count
+
+
+def run_pass(
+    service: TriageService, source_spec: str | None, workers: int, processes: int = 1
+) -> dict[str, object]:
     """Ingest from the given source (or the configured ones) and process; return a summary."""
     service.resume()
     if source_spec:
         from desktop.wiring import source_from_spec
 
         source = source_from_spec(source_spec)
-        try:
-            ingest = service.ingest(source)
-        finally:
-            source.close()
-        stats = service.process(workers=workers)
+        with extra_processes(service, processes) as extra:
+            try:
+                ingest = service.ingest(source)
+            finally:
+                source.close()
+            stats = service.process(workers=workers)
+        stats.add(extra)
         service.daily_maintenance()
         errors: dict[str, str] = {}
     else:
-        report = service.poll(workers=workers)
+        report = poll_in_processes(service, processes, workers=workers)
         ingest, stats, errors = report.ingest, report.runner, report.errors
     counts = service.queries.state_counts()
     return summary_json(ingest, stats.__dict__, counts.counts, errors)
@@ -82,7 +110,7 @@ def summary_json(
 
 def cmd_run_once(ctx: CommandContext) -> int:
     """``run --once``."""
-    summary = run_pass(ctx.service, ctx.args.source, ctx.args.workers)
+    summary = run_pass(ctx.service, ctx.args.source, ctx.args.workers, ctx.args.processes)
     if ctx.args.json:
         print_json(summary)
     else:
@@ -181,7 +209,10 @@ def cmd_serve(ctx: CommandContext) -> int:
     def connection_news(status: ConnectionStatus) -> None:
         print(status.message, flush=True)
 
-    scheduler = PollScheduler(lambda: service.poll(stop=stop), service.settings.schedule, on_polled=report)
+    processes = ctx.args.processes
+    scheduler = PollScheduler(
+        lambda: poll_in_processes(service, processes, stop=stop), service.settings.schedule, on_polled=report
+    )
     push = IdlePush(lambda: scheduler.run_once(manual=True), stop)
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
