@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from engine.errors import StorageError
+from engine.storage.write_lock import WriterLock
 
 #: Milliseconds a writer waits for another writer's transaction before giving up.
 BUSY_TIMEOUT_MS = 10_000
@@ -76,8 +77,12 @@ class Database:
             raise StorageError(f"cannot open database {url!r}: {exc}") from exc
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self.is_postgres = self.engine.dialect.name == "postgresql"
+        self._writer_lock: WriterLock | None = None
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+            database = self.engine.url.database
+            if database and database != ":memory:" and not database.startswith("file:"):
+                self._writer_lock = WriterLock(Path(database + "-writer.lock"))
 
         @event.listens_for(self.engine, "begin")
         def _forget_transaction_caches(connection: Connection) -> None:
@@ -86,8 +91,19 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """A writer transaction; commits when the block ends without an exception."""
-        with self.engine.connect().execution_options(**{_WRITE_OPTION: True}) as conn, conn.begin():
+        """A writer transaction; commits when the block ends without an exception.
+
+        On a SQLite file, writers (of every process) first queue on :class:`WriterLock`.
+        """
+        if self._writer_lock is None:
+            with self.engine.connect().execution_options(**{_WRITE_OPTION: True}) as conn, conn.begin():
+                yield conn
+            return
+        with (
+            self._writer_lock.held(),
+            self.engine.connect().execution_options(**{_WRITE_OPTION: True}) as conn,
+            conn.begin(),
+        ):
             yield conn
 
     @contextmanager
@@ -97,5 +113,7 @@ class Database:
             yield conn
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (and the writer lock file)."""
         self.engine.dispose()
+        if self._writer_lock is not None:
+            self._writer_lock.close()
