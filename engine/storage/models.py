@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from engine.durable.states import CLAIMABLE_CONDITION
 from engine.storage.types import JSONText, UTCDateTime
 
 NAMING_CONVENTION = {
@@ -119,6 +120,17 @@ class Run(Base):
         Index("ix_runs_state_next", "state", "next_attempt_at"),
         Index("ix_runs_category", "category"),
     )
+
+
+# The runs a worker may claim, in claim order: claiming reads the first few entries instead of
+# sorting every pending run (see engine.durable.leases.claim).
+Index(
+    "ix_runs_claimable",
+    Run.priority.desc(),
+    Run.id,
+    sqlite_where=text(CLAIMABLE_CONDITION),
+    postgresql_where=text(CLAIMABLE_CONDITION),
+)
 
 
 class StepCheckpoint(Base):

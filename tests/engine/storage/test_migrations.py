@@ -74,6 +74,8 @@ def test_a_profile_from_the_first_release_upgrades_in_place(tmp_path: Path) -> N
     with db.read() as conn:
         row = conn.execute(text("SELECT state, category FROM runs WHERE id = 1")).one()
         subject = conn.execute(text("SELECT subject FROM emails WHERE id = 1")).scalar_one()
+        indexes = {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'index'"))}
+    assert "ix_runs_claimable" in indexes  # 0002
     assert tuple(row) == ("waiting_review", "enquiry")
     assert subject == "Hi"
     db.dispose()
