@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Generic
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, Executable, bindparam, insert, select, update
 
 from engine.audit.event import NewAuditEvent
 from engine.durable import leases
@@ -52,11 +52,8 @@ _UPDATABLE = frozenset({"category", "confidence", "priority", "flags", "outcome"
 MAX_GROUPED_STEPS = 16
 
 # Statements built once: SQLAlchemy memoises their cache keys, which keeps per-step overhead low.
-_FENCE = update(_R).where(
-    _R.c.id == bindparam("b_run"),
-    _R.c.lease_owner == bindparam("b_owner"),
-    _R.c.step_index == bindparam("b_index"),
-)
+_LEASES = select(_R.c.id, _R.c.lease_owner, _R.c.step_index)
+_SET_RUN = update(_R).where(_R.c.id == bindparam("b_run"))
 _INSERT_CHECKPOINT = insert(_C)
 _LOAD_RUN = (
     select(
@@ -129,6 +126,7 @@ class _Group:
     run_id: int
     start_index: int
     applies: list[Callable[[Connection], None]] = field(default_factory=list)
+    writes: list[tuple[Executable, dict[str, Any]]] = field(default_factory=list)
     checkpoints: list[dict[str, Any]] = field(default_factory=list)
     events: list[NewAuditEvent] = field(default_factory=list)
     values: dict[str, Any] = field(default_factory=dict)
@@ -180,7 +178,7 @@ class Runner(Generic[DepsT]):
         lease_s: float = leases.DEFAULT_LEASE_S,
         now: Callable[[], datetime] = utcnow,
         group_local_steps: bool = True,
-        claim_batch: int = 8,
+        claim_batch: int = 32,
         rng: random.Random | None = None,
         on_run_driven: Callable[[int, float], None] | None = None,
     ) -> None:
@@ -317,8 +315,8 @@ class Runner(Generic[DepsT]):
                 self._flush(group, state, batch, stats)
                 group = None
             # A remote step writes its effect ledger in transactions of its own, and must not act
-            # for a run whose lease was lost.
-            if not local and run_id in self._commit(batch, stats):
+            # for a run whose lease was lost (a repeatable one may: acting twice is harmless).
+            if not local and not getattr(step, "repeatable", False) and run_id in self._commit(batch, stats):
                 return
             try:
                 result = self._execute(step, state, local=local)
@@ -374,6 +372,7 @@ class Runner(Generic[DepsT]):
                 raise ValueError(f"step {step.name} may not set run column {key!r}")
         if result.apply is not None:
             group.applies.append(result.apply)
+        group.writes.extend(result.writes)
         group.checkpoints.append(
             {
                 "run_id": state.info.run_id,
@@ -430,34 +429,28 @@ class Runner(Generic[DepsT]):
 
         Each group is fenced on its run's lease and step first: when that fails, none of the
         group's writes are made (the run belongs to another worker now) and the batch goes on.
+        The same statement of different runs is executed once for all of them (``executemany``).
         """
         groups = batch.take()
         if not groups:
             return set()
-        lost: set[int] = set()
         now = self.now()
         try:
             with self.db.write() as conn:
-                for group in groups:
-                    if group.run_id in lost:
-                        continue
-                    fenced = conn.execute(
-                        _FENCE,
-                        {
-                            "b_run": group.run_id,
-                            "b_owner": self.owner,
-                            "b_index": group.start_index,
-                            **group.values,
-                        },
-                    )
-                    if fenced.rowcount != 1:
-                        lost.add(group.run_id)
-                        continue
+                fenced, lost = self._fence(conn, groups)
+                for group in fenced:
                     for apply in group.applies:
                         apply(conn)
-                    if group.checkpoints:
-                        conn.execute(_INSERT_CHECKPOINT, group.checkpoints)
-                    audit_repo.append(conn, group.events, now=now)
+                writes: dict[Executable, list[dict[str, Any]]] = {}
+                for group in fenced:
+                    for statement, params in group.writes:
+                        writes.setdefault(statement, []).append(params)
+                for statement, rows in writes.items():
+                    conn.execute(statement, rows)
+                checkpoints = [c for group in fenced for c in group.checkpoints]
+                if checkpoints:
+                    conn.execute(_INSERT_CHECKPOINT, checkpoints)
+                audit_repo.append(conn, [e for group in fenced for e in group.events], now=now)
         except Exception:
             log.exception("writing the steps of runs %s failed", sorted({g.run_id for g in groups}))
             self._release_quietly({g.run_id for g in groups})
@@ -466,6 +459,38 @@ class Runner(Generic[DepsT]):
             stats.lost_leases += 1
             log.warning("run %s: lease lost to another worker; its last steps were not recorded", run_id)
         return lost
+
+    def _fence(self, conn: Connection, groups: list[_Group]) -> tuple[list[_Group], set[int]]:
+        """Check each group against its run's lease and step, and set the runs' columns.
+
+        Reads the runs once (locked: this transaction is the only writer on SQLite, and ``FOR
+        UPDATE`` holds the rows on PostgreSQL), then walks the groups in order as the runs would
+        change; returns the groups that may be written and the runs whose lease was lost.
+        """
+        query = _LEASES.where(_R.c.id.in_({g.run_id for g in groups}))
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        current = {int(r.id): (r.lease_owner, int(r.step_index)) for r in conn.execute(query)}
+        fenced: list[_Group] = []
+        lost: set[int] = set()
+        merged: dict[int, dict[str, Any]] = {}
+        for group in groups:
+            owner, index = current.get(group.run_id, (None, -1))
+            if group.run_id in lost or owner != self.owner or index != group.start_index:
+                lost.add(group.run_id)
+                continue
+            fenced.append(group)
+            merged.setdefault(group.run_id, {}).update(group.values)
+            current[group.run_id] = (
+                group.values.get("lease_owner", owner),
+                int(group.values["step_index"]),
+            )
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for run_id, values in merged.items():
+            by_columns.setdefault(tuple(sorted(values)), []).append({"b_run": run_id, **values})
+        for rows in by_columns.values():
+            conn.execute(_SET_RUN, rows)
+        return fenced, lost
 
     def _abandon(self, batch: _Batch, run_ids: list[int]) -> None:
         """After an unexpected error: drop the queued writes and free the runs (they run again)."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Executable
 
 from engine.audit.event import NewAuditEvent
 from engine.durable.retry import RetryPolicy
@@ -57,6 +57,10 @@ class StepResult:
     - ``output``: JSON-ready result, checkpointed and handed to later steps.
     - ``events``: audit events recorded with the checkpoint.
     - ``apply``: local database writes done in the checkpoint's transaction.
+    - ``writes``: plain statements with their parameters, also in that transaction: the same
+      statement of several runs is executed once for all of them, after every ``apply`` of the
+      batch. Use them for rows that no other step's ``apply`` touches (e.g. the parsed fields of
+      the run's own email).
     - ``run_updates``: columns of the run to set (category, confidence, priority, flags).
     - ``wait``: the run now waits for a person (e.g. ``"review"``).
     - ``finish``: the run is complete with this outcome; later steps are skipped.
@@ -66,6 +70,7 @@ class StepResult:
     output: dict[str, Any] = field(default_factory=dict)
     events: list[NewAuditEvent] = field(default_factory=list)
     apply: Callable[[Connection], None] | None = None
+    writes: tuple[tuple[Executable, dict[str, Any]], ...] = ()
     run_updates: dict[str, Any] = field(default_factory=dict)
     wait: str | None = None
     finish: str | None = None
@@ -77,7 +82,10 @@ class Step(Protocol[DepsT]):
 
     ``local`` steps only touch this machine's database, so the runner may checkpoint several of
     them in one transaction; a step that reaches outside (CRM, SMTP, an AI provider) is not local
-    and runs with ``timeout_s`` in a worker thread.
+    and runs with ``timeout_s`` in a worker thread. Before a remote step the runner commits what
+    the batch has recorded so far, unless the step has a true ``repeatable`` attribute: its outside
+    action may simply happen again (setting a flag), so if the process dies before the earlier
+    steps commit, doing it once more on the rerun is harmless.
     """
 
     @property

@@ -14,6 +14,8 @@ class CloseStep:
 
     name = "close"
     retry = RemoteStep.retry
+    #: Flagging or moving the original again on a rerun is harmless (see ``Step``).
+    repeatable = True
 
     def __init__(self, *, remote: bool) -> None:
         self.local = not remote

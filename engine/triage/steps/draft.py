@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection
-
 from engine.audit.event import NewAuditEvent
 from engine.categories import NO_REPLY_CATEGORIES, DataCategory
 from engine.drafting.reference import make_reference
@@ -102,9 +100,6 @@ class DraftStep:
             "updated_at": now,
         }
 
-        def apply(conn: Connection) -> None:
-            conn.execute(insert_ignore(_D, conn.dialect.name), row)
-
         return StepResult(
             output={
                 "drafted": True,
@@ -112,7 +107,7 @@ class DraftStep:
                 "source": source,
                 "flags": list(outcome.flags),
             },
-            apply=apply,
+            writes=((insert_ignore(_D, ctx.db.engine.dialect.name), row),),
             events=[
                 *outcome.events,
                 NewAuditEvent(

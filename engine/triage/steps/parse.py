@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection
-
 from engine.audit.event import NewAuditEvent
 from engine.categories import DataCategory
 from engine.durable.step import StepContext, StepResult
@@ -47,8 +45,8 @@ class ParseStep(LocalStep):
         remember_parsed(ctx, email)
         email_id = ctx.run.email_id
 
-        def apply(conn: Connection) -> None:
-            conn.execute(
+        writes = (
+            (
                 update_by(_EM, "id"),
                 {
                     "b_key": email_id,
@@ -57,8 +55,8 @@ class ParseStep(LocalStep):
                     "subject": email.subject,
                     "sent_date": email.date,
                 },
-            )
-            conn.execute(
+            ),
+            (
                 update_by(_EC, "email_id"),
                 {
                     "b_key": email_id,
@@ -66,7 +64,8 @@ class ParseStep(LocalStep):
                     "body_html": email.body_html,
                     "parsed": parsed_to_json(email),
                 },
-            )
+            ),
+        )
 
         categories = [
             DataCategory.EMAIL_ADDRESS.value,
@@ -83,7 +82,7 @@ class ParseStep(LocalStep):
                 "defects": len(email.defects),
                 "auto_submitted": email.auto_submitted,
             },
-            apply=apply,
+            writes=writes,
             events=[
                 NewAuditEvent(
                     action="email.parsed",

@@ -453,3 +453,69 @@ def test_a_lost_lease_in_a_batch_undoes_only_that_run(db: Database, clock: FakeC
         assert conn.execute(select(_C).where(_C.c.run_id == second)).first() is None
     assert toy_marks(db) == {f"toy:{r}:s{i}" for r in (first, third) for i in range(1, 5)}
     assert chain_ok(db)
+
+
+def test_steps_are_computed_with_no_write_lock_held(db: Database, clock: FakeClock) -> None:
+    """Another writer can commit while a step computes (several processes share one profile)."""
+    deps = ToyDeps()
+    [run_id] = create_runs(db, 1)
+    finished = threading.Event()
+
+    def compute(ctx: StepContext[Any]) -> StepResult | None:
+        def other_writer() -> None:
+            with db.write() as conn:
+                conn.execute(text("INSERT INTO settings(key, value, updated_at) VALUES ('other', '1', 'x')"))
+            finished.set()
+
+        thread = threading.Thread(target=other_writer)
+        thread.start()
+        thread.join(5)
+        assert finished.is_set(), "a writer was blocked while a step computed"
+        return None
+
+    deps.behaviour["s3"] = compute
+    make_runner(db, deps, clock).run_until_idle()
+    assert run_row(db, run_id).state == "completed"
+    assert chain_ok(db)
+
+
+def test_writes_of_a_batch_go_in_together_and_a_lost_run_writes_none(db: Database, clock: FakeClock) -> None:
+    deps = ToyDeps()
+    runs = create_runs(db, 4)
+    insert_mark = text("INSERT INTO settings(key, value, updated_at) VALUES (:key, '1', '2026-01-01')")
+    thief = runs[2]
+
+    def write_mark(ctx: StepContext[Any]) -> StepResult:
+        if ctx.run.run_id == thief:
+            with db.write() as conn:
+                conn.execute(update(_R).where(_R.c.id == thief).values(lease_owner="otherhost:1:thief"))
+        return StepResult(writes=((insert_mark, {"key": f"write:{ctx.run.run_id}"}),))
+
+    deps.behaviour["s2"] = write_mark
+    stats = make_runner(db, deps, clock, claim_batch=4).run_until_idle()
+    assert stats.lost_leases == 1
+    with db.read() as conn:
+        keys = {r[0] for r in conn.execute(text("SELECT key FROM settings WHERE key LIKE 'write:%'"))}
+    assert keys == {f"write:{r}" for r in runs if r != thief}
+    assert chain_ok(db)
+
+
+@pytest.mark.parametrize("repeatable", [False, True])
+def test_earlier_steps_commit_before_a_remote_step_unless_it_is_repeatable(
+    db: Database, clock: FakeClock, repeatable: bool
+) -> None:
+    deps = ToyDeps()
+    [run_id] = create_runs(db, 1)
+    remote = ToyStep("remote", local=False)
+    remote.repeatable = repeatable  # type: ignore[attr-defined]
+    seen: list[int] = []
+
+    def look(ctx: StepContext[Any]) -> StepResult | None:
+        with db.read() as conn:
+            seen.append(conn.execute(select(_R.c.step_index).where(_R.c.id == run_id)).scalar_one())
+        return None
+
+    deps.behaviour["remote"] = look
+    make_runner(db, deps, clock, ToyStep("s1"), ToyStep("s2"), remote).run_until_idle()
+    assert seen == [0 if repeatable else 2]
+    assert run_row(db, run_id).state == "completed"
