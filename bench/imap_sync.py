@@ -5,7 +5,8 @@ generated office emails (bench/mailgen.py; ~3 KB each). The mailbox is seeded on
 its Maildir (arrival times spread over the last days), and reused by later runs from
 ``--cache DIR``. Dovecot indexes it before anything is timed. Then, in the same run:
 
-- ``mbsync_s``: ``mbsync`` (isync) pulls the mailbox into an empty Maildir over IMAPS.
+- ``mbsync_s``: ``mbsync`` (isync) pulls the mailbox into an empty Maildir over IMAPS; the best
+  of three runs (all three in ``mbsync_runs_s``), so the ratios are the strictest.
 - ``ingest_s``: the first sync of a fresh profile (SQLite, WAL, synchronous=FULL): the IMAP
   source downloads every message (``UID FETCH ... BODY.PEEK[]`` in batches) and the engine stores
   each batch durably with its cursor — one run per email.
@@ -136,30 +137,34 @@ def _session(server: DovecotServer, security: Security = "tls", port: int | None
     )
 
 
-def _mbsync(server: DovecotServer, work: Path) -> float:
-    """Seconds for mbsync to pull the mailbox into an empty Maildir over IMAPS."""
+def _mbsync(server: DovecotServer, work: Path, runs: int = 3) -> list[float]:
+    """Seconds for mbsync to pull the mailbox into an empty Maildir over IMAPS, ``runs`` times."""
     binary = find_binary("mbsync")
     if binary is None:
         raise SystemExit("mbsync is not installed (apt-get install isync)")
-    maildir = work / "mbsync-maildir"
-    maildir.mkdir()
-    config = work / "mbsyncrc"
-    config.write_text(
-        f"IMAPAccount bench\nHost localhost\nPort {server.imaps_port}\nUser {USER}\nPass {PASSWORD}\n"
-        f"SSLType IMAPS\nCertificateFile {server.ca_file}\n\n"
-        "IMAPStore remote\nAccount bench\n\n"
-        f"MaildirStore local\nPath {maildir}/\nInbox {maildir}/INBOX\n\n"
-        "Channel pull\nFar :remote:INBOX\nNear :local:INBOX\n"
-        "Sync Pull\nCreate Near\nExpunge None\nSyncState *\n"
-    )
-    started = time.perf_counter()
-    subprocess.run([binary, "-c", str(config), "-q", "pull"], check=True, cwd=work)
-    elapsed = time.perf_counter() - started
-    pulled = len(list((maildir / "INBOX" / "cur").iterdir())) + len(
-        list((maildir / "INBOX" / "new").iterdir())
-    )
-    print(f"mbsync: {pulled} messages in {elapsed:.2f} s", flush=True)
-    return elapsed
+    times: list[float] = []
+    for attempt in range(runs):
+        maildir = work / f"mbsync-maildir-{attempt}"
+        maildir.mkdir()
+        config = work / f"mbsyncrc-{attempt}"
+        config.write_text(
+            f"IMAPAccount bench\nHost localhost\nPort {server.imaps_port}\nUser {USER}\nPass {PASSWORD}\n"
+            f"SSLType IMAPS\nCertificateFile {server.ca_file}\n\n"
+            "IMAPStore remote\nAccount bench\n\n"
+            f"MaildirStore local\nPath {maildir}/\nInbox {maildir}/INBOX\n\n"
+            "Channel pull\nFar :remote:INBOX\nNear :local:INBOX\n"
+            "Sync Pull\nCreate Near\nExpunge None\nSyncState *\n"
+        )
+        started = time.perf_counter()
+        subprocess.run([binary, "-c", str(config), "-q", "pull"], check=True, cwd=work)
+        elapsed = time.perf_counter() - started
+        pulled = len(list((maildir / "INBOX" / "cur").iterdir())) + len(
+            list((maildir / "INBOX" / "new").iterdir())
+        )
+        print(f"mbsync: {pulled} messages in {elapsed:.2f} s", flush=True)
+        shutil.rmtree(maildir)
+        times.append(elapsed)
+    return times
 
 
 def _service(root: Path, server: DovecotServer) -> tuple[TriageService, ImapSource]:
@@ -326,7 +331,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)
             use_file_keyring(work / "keyring.json")
-            mbsync_s = _mbsync(server, work)
+            mbsync_runs = _mbsync(server, work)
+            mbsync_s = min(mbsync_runs)  # its best run: the ratios below are the strictest
             service, source = _service(work / "profile", server)
             started = time.perf_counter()
             ingest = ingest_source(service.db, source)
@@ -337,7 +343,7 @@ def main() -> None:
             started = time.perf_counter()
             with extra_processes(service, args.processes) as extra:
                 stats = service.process()
-            stats.add(extra)
+            stats.add(extra.stats)
             triage_s = time.perf_counter() - started
             states = service.queries.state_counts().counts
             print(
@@ -359,6 +365,7 @@ def main() -> None:
     figures = {
         "emails": args.emails,
         "mbsync_s": round(mbsync_s, 3),
+        "mbsync_runs_s": [round(t, 3) for t in mbsync_runs],
         "ingest_s": round(ingest_s, 3),
         "ingest_vs_mbsync": round(ingest_s / mbsync_s, 2),
         "triage_s": round(triage_s, 3),

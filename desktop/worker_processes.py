@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -23,12 +24,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop.errors import DesktopError
-from desktop.self_launch import child_env, self_command
+from desktop.self_launch import child_env, command_line_command, hidden_window_flags
 from engine.durable.runner import RunnerStats
+from engine.durable.states import CLAIMABLE_STATES
+from engine.ingest import IngestReport
 from engine.service import PollReport, TriageService
 
 #: The most processes one poll may use (more than the cores only adds contention).
 MAX_PROCESSES = 32
+
+#: ``auto`` starts worker processes once this many runs wait to be triaged.
+AUTO_BACKLOG = 200
+
+#: ``auto`` uses at most this many processes (more rarely pays with one SQLite writer).
+AUTO_MAX = 4
 
 #: Seconds to wait for a worker to finish after its stdin was closed, per run still to do.
 JOIN_TIMEOUT_S = 3600.0
@@ -58,8 +67,8 @@ class WorkerProcesses:
     def start(self) -> None:
         """Start the workers (each opens the profile and begins claiming runs at once)."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        command = [*self_command(), "--profile", str(self.profile_root), "work", "--until-stdin-closes"]
-        command.append("--json")
+        command = [*command_line_command(), "--profile", str(self.profile_root)]
+        command += ["work", "--until-stdin-closes", "--json"]
         for index in range(self.count):
             stderr_path = self.log_dir / f"worker-{index + 1}.log"
             with stderr_path.open("wb") as stderr:
@@ -69,6 +78,7 @@ class WorkerProcesses:
                     stdout=subprocess.PIPE,
                     stderr=stderr,
                     env=child_env(),
+                    creationflags=hidden_window_flags(),
                 )
             self._workers.append(_Worker(process, stderr_path))
 
@@ -136,48 +146,87 @@ def _tail(path: Path, limit: int = 400) -> str:
     return last if len(last) <= limit else last[-limit:]
 
 
+def auto_process_count(cpus: int | None = None) -> int:
+    """How many processes ``auto`` uses for a big backlog: one per core, at most :data:`AUTO_MAX`."""
+    return max(1, min(cpus if cpus is not None else (os.cpu_count() or 1), AUTO_MAX))
+
+
+class ExtraProcesses:
+    """The worker processes of one pass, started now or once the backlog is big enough."""
+
+    def __init__(self, service: TriageService, count: int, *, start_at_backlog: int) -> None:
+        self.service = service
+        self.count = count
+        self.start_at_backlog = start_at_backlog
+        self.stats = RunnerStats()
+        self.pool: WorkerProcesses | None = None
+        self._new_runs = 0
+
+    def consider(self, backlog: int) -> None:
+        """Start the workers if ``backlog`` runs wait (only once; never with a count of 0)."""
+        if self.pool is not None or self.count <= 0 or backlog < self.start_at_backlog:
+            return
+        self.service.classifier()  # trained and cached once, before the workers load it
+        profile = self.service.profile
+        self.pool = WorkerProcesses(profile.root, self.count, log_dir=profile.log_dir)
+        self.pool.start()
+
+    def ingested(self, batch: IngestReport) -> None:
+        """``on_batch`` of an ingest: count its new runs towards the backlog."""
+        self._new_runs += batch.new_runs
+        self.consider(self._new_runs)
+
+
 @contextmanager
 def extra_processes(
-    service: TriageService, processes: int, *, stop: threading.Event | None = None
-) -> Iterator[RunnerStats]:
-    """Run ``processes - 1`` worker processes on ``service``'s profile for the ``with`` block.
+    service: TriageService, processes: int | None, *, stop: threading.Event | None = None
+) -> Iterator[ExtraProcesses]:
+    """Worker processes on ``service``'s profile for the ``with`` block: ``processes - 1`` of them.
 
-    Start it before ingesting: the workers triage the runs each ingested batch creates while this
-    process is still downloading. Leaving the block tells them no more runs are coming and waits
-    for them; the yielded counts then hold what they did. When ``stop`` is set (or the block
-    raises) they are stopped instead, and their unfinished runs go on at the next pass.
+    Enter it before ingesting: the workers triage the runs each ingested batch creates while this
+    process is still downloading. With ``processes`` of None (``auto``) they start only once
+    :data:`AUTO_BACKLOG` runs wait — runs already pending, or new ones as ingest reports them
+    (pass ``extra.ingested`` as ``on_batch``) — so an ordinary poll of a few emails starts none.
+    Leaving the block tells them no more runs are coming and waits for them; ``extra.stats`` then
+    holds what they did. When ``stop`` is set (or the block raises) they are stopped instead, and
+    their unfinished runs go on at the next pass.
     """
-    extra = RunnerStats()
-    if processes <= 1:
-        yield extra
-        return
-    service.classifier()  # trained and cached once, before the workers load it
-    pool = WorkerProcesses(service.profile.root, processes - 1, log_dir=service.profile.log_dir)
-    pool.start()
+    if processes is None:
+        extra = ExtraProcesses(service, auto_process_count() - 1, start_at_backlog=AUTO_BACKLOG)
+        counts = service.queries.state_counts().counts
+        extra.consider(sum(counts.get(state, 0) for state in CLAIMABLE_STATES))
+    else:
+        extra = ExtraProcesses(service, processes - 1, start_at_backlog=0)
+        extra.consider(0)
     try:
         yield extra
     except BaseException:
-        pool.terminate()
-        service.resume()
+        if extra.pool is not None:
+            extra.pool.terminate()
+            service.resume()
         raise
+    pool = extra.pool
+    if pool is None:
+        return
     if stop is not None and stop.is_set():
         pool.terminate()
         service.resume()
         return
     try:
-        extra.add(pool.join())
+        extra.stats.add(pool.join())
     finally:
         service.resume()  # frees the runs of a worker that died
 
 
 def poll_in_processes(
-    service: TriageService, processes: int, *, workers: int = 1, stop: threading.Event | None = None
+    service: TriageService, processes: int | None, *, workers: int = 1, stop: threading.Event | None = None
 ) -> PollReport:
     """One poll of ``service`` with ``processes - 1`` worker processes triaging alongside it.
 
-    With ``processes`` of 1 this is simply ``service.poll``.
+    With ``processes`` of 1 this is simply ``service.poll``; None means ``auto`` (see
+    :func:`extra_processes`).
     """
     with extra_processes(service, processes, stop=stop) as extra:
-        report = service.poll(workers=workers, stop=stop)
-    report.runner.add(extra)
+        report = service.poll(workers=workers, stop=stop, on_batch=extra.ingested)
+    report.runner.add(extra.stats)
     return report

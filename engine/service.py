@@ -226,14 +226,25 @@ class TriageService:
 
     # --- mail in, runs forward -----------------------------------------------------------------
 
-    def ingest(self, source: MailSource) -> IngestReport:
-        """Store everything new from ``source`` (each new email gets exactly one run)."""
-        return ingest_source(self.db, source, now=self.now)
+    def ingest(
+        self, source: MailSource, *, on_batch: Callable[[IngestReport], None] | None = None
+    ) -> IngestReport:
+        """Store everything new from ``source`` (each new email gets exactly one run).
 
-    def poll(self, *, workers: int = 1, stop: threading.Event | None = None) -> PollReport:
+        ``on_batch`` hears about each batch once it is stored (its runs can be claimed from then on).
+        """
+        return ingest_source(self.db, source, now=self.now, on_batch=on_batch)
+
+    def poll(
+        self,
+        *,
+        workers: int = 1,
+        stop: threading.Event | None = None,
+        on_batch: Callable[[IngestReport], None] | None = None,
+    ) -> PollReport:
         """One poll: ingest from every configured source, then drive every run that can progress."""
         with self._poll_lock:
-            return self._poll(workers, stop)
+            return self._poll(workers, stop, on_batch)
 
     def replace_connections(self, connections: Connections) -> Connections:
         """Use ``connections`` from now on (Settings changed what to connect to); return the old ones.
@@ -248,11 +259,16 @@ class TriageService:
             self._snapshot = None
         return old
 
-    def _poll(self, workers: int, stop: threading.Event | None) -> PollReport:
+    def _poll(
+        self,
+        workers: int,
+        stop: threading.Event | None,
+        on_batch: Callable[[IngestReport], None] | None,
+    ) -> PollReport:
         report = PollReport(started_at=self.now())
         for name, source in self.connections.sources.items():
             try:
-                report.ingest.merge(self.ingest(source))
+                report.ingest.merge(self.ingest(source, on_batch=on_batch))
             except StepError as exc:
                 report.errors[name] = str(exc)
         report.runner = self.process(workers=workers, stop=stop)

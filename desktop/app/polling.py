@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 
 from desktop.scheduling import PollScheduler
+from desktop.worker_processes import poll_in_processes
 
 if TYPE_CHECKING:
     from engine.service import PollReport, TriageService
@@ -84,7 +85,8 @@ class PollController(QObject):
         self.running = True
         self.started.emit()
         try:
-            report = self._service.poll()
+            # A big backlog (a first sync) is triaged in several processes; see extra_processes.
+            report = poll_in_processes(self._service, None)
             self._anchor_daily()
             return report
         finally:

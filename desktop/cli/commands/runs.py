@@ -27,12 +27,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "--source", help="demo | eml:DIR | maildir:DIR | mbox:FILE (default: configured accounts)"
     )
     run.add_argument("--workers", type=int, default=1, help="runs processed in parallel (default 1)")
-    _add_processes_option(run)
+    _add_processes_option(run, default=1)
     run.add_argument("--json", action="store_true", help="print a JSON summary")
     run.set_defaults(handler=cmd_run_once)
 
     serve = sub.add_parser("serve", help="poll on the configured schedule until stopped (SIGINT/SIGTERM)")
-    _add_processes_option(serve)
+    _add_processes_option(serve, default=None)
     serve.set_defaults(handler=cmd_serve)
 
     runs = sub.add_parser("runs", help="list and retry runs")
@@ -50,29 +50,32 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     retry.set_defaults(handler=cmd_runs_retry)
 
 
-def _add_processes_option(parser: argparse.ArgumentParser) -> None:
+def _add_processes_option(parser: argparse.ArgumentParser, default: int | None) -> None:
     parser.add_argument(
         "--processes",
         type=_process_count,
-        default=1,
-        metavar="N",
-        help="triage in N processes, this one included (default 1; up to one per CPU core helps "
-        "with a big backlog such as a first sync)",
+        default=default,
+        metavar="N|auto",
+        help="triage in N processes, this one included (up to one per CPU core helps with a big "
+        "backlog such as a first sync); auto: one per core, up to 4, once 200 runs wait "
+        f"(default {'auto' if default is None else default})",
     )
 
 
-def _process_count(value: str) -> int:
+def _process_count(value: str) -> int | None:
+    if value == "auto":
+        return None
     try:
         count = int(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+        raise argparse.ArgumentTypeError(f"{value!r} is neither 'auto' nor a whole number") from None
     if not 1 <= count <= MAX_PROCESSES:
         raise argparse.ArgumentTypeError(f"give between 1 and {MAX_PROCESSES} processes, not {count}")
     return count
 
 
 def run_pass(
-    service: TriageService, source_spec: str | None, workers: int, processes: int = 1
+    service: TriageService, source_spec: str | None, workers: int, processes: int | None = 1
 ) -> dict[str, object]:
     """Ingest from the given source (or the configured ones) and process; return a summary."""
     service.resume()
@@ -82,11 +85,11 @@ def run_pass(
         source = source_from_spec(source_spec)
         with extra_processes(service, processes) as extra:
             try:
-                ingest = service.ingest(source)
+                ingest = service.ingest(source, on_batch=extra.ingested)
             finally:
                 source.close()
             stats = service.process(workers=workers)
-        stats.add(extra)
+        stats.add(extra.stats)
         service.daily_maintenance()
         errors: dict[str, str] = {}
     else:

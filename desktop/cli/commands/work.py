@@ -71,7 +71,7 @@ def cmd_work(ctx: CommandContext) -> int:
 
 def _wait_for_eof(done: threading.Event) -> None:
     try:
-        while sys.stdin.buffer.read(65536):
+        while sys.stdin is not None and sys.stdin.buffer.read(65536):  # no stdin: nothing to wait for
             pass
     except (OSError, ValueError):
         pass
