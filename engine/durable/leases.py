@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Integer, and_, bindparam, or_, select, text, update
@@ -99,6 +100,15 @@ def claim(conn: Connection, *, owner: str, now: datetime, lease_s: float, limit:
         .values(lease_owner=owner, lease_expires_at=now + timedelta(seconds=lease_s))
     )
     return ids
+
+
+def renew(conn: Connection, *, run_ids: Sequence[int], owner: str, expires_at: datetime) -> None:
+    """Extend ``owner``'s leases on those of ``run_ids`` it still holds (runs claimed, not yet driven)."""
+    conn.execute(
+        update(_R)
+        .where(_R.c.id.in_(list(run_ids)), _R.c.lease_owner == owner)
+        .values(lease_expires_at=expires_at)
+    )
 
 
 def claim_one(conn: Connection, *, run_id: int, owner: str, now: datetime, lease_s: float) -> bool:

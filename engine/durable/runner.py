@@ -20,7 +20,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Generic
@@ -138,11 +138,13 @@ class _Batch:
     The batch is committed before anything else writes (a remote step's effect ledger, a
     failure, a lease release, the next claim) and at the end of each claimed batch; if the
     process dies first, none of those steps had finished and they simply run again. Each group
-    is fenced on its run's lease first, so a lost lease skips only that run's writes.
+    is fenced on its run's lease first, so a lost lease skips only that run's writes. Every
+    commit also renews the leases of the batch's ``claimed`` runs still waiting their turn.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, claimed: Sequence[int] = ()) -> None:
         self.pending: list[_Group] = []
+        self.claimed = list(claimed)
 
     def add(self, group: _Group) -> None:
         """Queue a flushed group for the next commit."""
@@ -243,7 +245,7 @@ class Runner(Generic[DepsT]):
                 )
             if not claimed:
                 break
-            batch = _Batch()
+            batch = _Batch(claimed)
             try:
                 for index, run_id in enumerate(claimed):
                     if stop is not None and stop.is_set():
@@ -451,6 +453,13 @@ class Runner(Generic[DepsT]):
                 if checkpoints:
                     conn.execute(_INSERT_CHECKPOINT, checkpoints)
                 audit_repo.append(conn, [e for group in fenced for e in group.events], now=now)
+                if batch.claimed:
+                    leases.renew(
+                        conn,
+                        run_ids=batch.claimed,
+                        owner=self.owner,
+                        expires_at=now + timedelta(seconds=self.lease_s),
+                    )
         except Exception:
             log.exception("writing the steps of runs %s failed", sorted({g.run_id for g in groups}))
             self._release_quietly({g.run_id for g in groups})

@@ -7,6 +7,7 @@ import random
 import subprocess
 import sys
 import threading
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -519,3 +520,30 @@ def test_earlier_steps_commit_before_a_remote_step_unless_it_is_repeatable(
     make_runner(db, deps, clock, ToyStep("s1"), ToyStep("s2"), remote).run_until_idle()
     assert seen == [0 if repeatable else 2]
     assert run_row(db, run_id).state == "completed"
+
+
+def test_claimed_runs_waiting_their_turn_keep_their_lease(db: Database, clock: FakeClock) -> None:
+    """Slow remote steps early in a batch must not let the later runs' leases run out."""
+    deps = ToyDeps()
+    runs = create_runs(db, 3)
+    remote = ToyStep("remote", local=False)
+    expiries: dict[int, Any] = {}
+
+    def slow(ctx: StepContext[Any]) -> StepResult | None:
+        clock.advance(50)
+        return None
+
+    def look(ctx: StepContext[Any]) -> StepResult | None:
+        expiries[ctx.run.run_id] = (clock(), run_row(db, ctx.run.run_id).lease_expires_at)
+        return None
+
+    deps.behaviour["remote"] = slow
+    deps.behaviour["s1"] = look
+    clock.start = clock()  # type: ignore[attr-defined]
+    runner = make_runner(db, deps, clock, ToyStep("s1"), remote, claim_batch=3, lease_s=60)
+    stats = runner.run_until_idle()
+    assert stats.completed == 3 and stats.lost_leases == 0
+    # The third run was driven 100 s after the claim (60 s leases); its lease was renewed meanwhile.
+    driven_at, expires_at = expiries[runs[2]]
+    assert driven_at - clock.start == timedelta(seconds=100)
+    assert expires_at > driven_at
