@@ -39,7 +39,7 @@ AUTO_BACKLOG = 200
 #: ``auto`` uses at most this many processes (more rarely pays with one SQLite writer).
 AUTO_MAX = 4
 
-#: Seconds to wait for a worker to finish after its stdin was closed, per run still to do.
+#: Seconds to wait for the workers to finish once their stdin is closed.
 JOIN_TIMEOUT_S = 3600.0
 
 
@@ -93,8 +93,8 @@ class WorkerProcesses:
     def join(self, timeout_s: float = JOIN_TIMEOUT_S) -> RunnerStats:
         """Wait for every worker; return their runner counts added up.
 
-        Raises :class:`WorkerProcessError` naming the first worker that failed; the others are
-        still waited for, and runs a failed worker held are freed by the next ``resume``.
+        Raises :class:`WorkerProcessError` naming every worker that failed (after waiting for all
+        of them); the runs a failed worker held are freed by the next ``resume``.
         """
         self.ingest_finished()
         totals = RunnerStats()

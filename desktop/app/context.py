@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, TypeVar
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal
 
 from desktop.app.tasks import TaskManager, describe_error
@@ -73,7 +74,7 @@ class AppContext(QObject):
         def finished(result: T) -> None:
             if self.closed:
                 return
-            if done is not None:
+            if done is not None and receiver_alive(done):
                 done(result)
             if changed:
                 self.changed.emit(changed)
@@ -82,7 +83,8 @@ class AppContext(QObject):
             if self.closed:
                 return
             if error is not None:
-                error(exc)
+                if receiver_alive(error):
+                    error(exc)
             else:
                 self.error.emit(f"{label}: {describe_error(exc)}")
             if changed:
@@ -93,3 +95,10 @@ class AppContext(QObject):
     def announce(self, *changes: str) -> None:
         """Tell views that data changed outside an operation (a poll, a send)."""
         self.changed.emit(frozenset(changes) or EVERYTHING)
+
+
+def receiver_alive(callback: Callable[..., object]) -> bool:
+    """False when ``callback`` is a method of a widget Qt has already deleted (a closed dialog or
+    page whose work finished after it went away): its result has nobody to show it to."""
+    owner = getattr(callback, "__self__", None)
+    return not isinstance(owner, QObject) or shiboken6.isValid(owner)

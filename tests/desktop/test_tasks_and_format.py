@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import pytest
+import shiboken6
+from PySide6.QtWidgets import QWidget
 
 from desktop.app import format as fmt
+from desktop.app.context import AppContext
 from desktop.app.tasks import TaskManager
+from engine.service import TriageService
 
 pytestmark = pytest.mark.gui
 
@@ -48,6 +53,28 @@ def test_a_handled_error_goes_to_its_handler(qtbot) -> None:
     with qtbot.assertNotEmitted(tasks.failed), qtbot.waitSignal(tasks.task_done, timeout=5_000):
         tasks.run("x", lambda: 1 / 0, error=errors.append)
     assert isinstance(errors[0], ZeroDivisionError)
+
+
+def test_a_result_for_a_widget_that_was_deleted_meanwhile_is_dropped(qtbot) -> None:
+    """A page closed while its work runs must not be called back (its widgets are gone)."""
+    tasks = TaskManager()
+    context = AppContext(cast(TriageService, object()), tasks)
+    release = threading.Event()
+    shown: list[object] = []
+
+    class Page(QWidget):
+        def show_result(self, result: object) -> None:
+            shown.append(result)
+            self.setWindowTitle(str(result))  # would raise on a deleted widget
+
+    page, kept = Page(), Page()
+    context.call("slow", lambda _service: release.wait(5) and "read", done=page.show_result)
+    context.call("quick", lambda _service: "also read", done=kept.show_result)
+    shiboken6.delete(page)
+    with qtbot.waitSignal(tasks.task_done, timeout=5_000):
+        release.set()
+    qtbot.waitUntil(lambda: not tasks.busy, timeout=5_000)
+    assert shown == ["also read"]
 
 
 def test_relative_times_and_labels() -> None:
