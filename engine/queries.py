@@ -309,9 +309,17 @@ class Queries:
         with self._db.read() as conn:
             return [_summary(r) for r in conn.execute(query)]
 
-    def queue_count(self) -> int:
-        """How many items wait for review."""
-        return self.count_runs(states=(RunState.WAITING_REVIEW.value,))
+    def queue_count(self, *, category: str | None = None) -> int:
+        """How many items wait for review (of ``category`` only, when given)."""
+        if category is None:
+            return self.count_runs(states=(RunState.WAITING_REVIEW.value,))
+        query = (
+            select(func.count())
+            .select_from(_R)
+            .where(_R.c.state == RunState.WAITING_REVIEW.value, _R.c.category == category)
+        )
+        with self._db.read() as conn:
+            return int(conn.execute(query).scalar_one())
 
     def queue_item(self, run_id: int) -> QueueItemDetail:
         """The whole picture of one run for the review pane or ``queue show``."""

@@ -48,6 +48,23 @@ def test_queue_lists_complaints_first_with_badges_and_waits(app: AppController) 
     assert app.window.tabs.tabText(0) == f"Review ({len(categories)})"
 
 
+def test_a_queue_longer_than_the_list_says_how_many_wait_in_all(
+    app: AppController, qtbot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    review = review_of(app)
+    assert app.ctx is not None
+    total = app.ctx.service.queries.queue_count()
+    complaints = app.ctx.service.queries.queue_count(category="complaint")
+    monkeypatch.setattr("desktop.app.views.review.QUEUE_LIMIT", 3)
+    with qtbot.waitSignal(review.queue_loaded, timeout=10_000):
+        review.refresh()
+    assert len(review.model.rows) == 3 < total
+    assert review.count_label.text() == (
+        f"{total} waiting · {complaints} complaints first · the first 3 shown (approve or reject to see more)"
+    )
+    assert app.window.tabs.tabText(0) == f"Review ({total})"
+
+
 def test_approve_and_send_puts_the_reply_in_the_outbox_and_names_the_user(app: AppController, qtbot) -> None:
     review = review_of(app)
     run_id = open_item(qtbot, review, 0)

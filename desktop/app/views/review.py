@@ -6,6 +6,7 @@ selected), and an approval can be undone for a few seconds before the reply goes
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -123,16 +124,15 @@ class ReviewTab(QWidget):
         """Reload the queue (keeping the selection where possible)."""
         if self._pending_selection is None:
             self._pending_selection = self.selected_ids()
-        self.ctx.call(
-            "Loading the review queue", lambda s: s.queries.queue(limit=QUEUE_LIMIT), done=self._loaded
-        )
+        self.ctx.call("Loading the review queue", _read_queue, done=self._loaded)
 
-    def _loaded(self, rows: list[RunSummary]) -> None:
+    def _loaded(self, loaded: LoadedQueue) -> None:
+        rows = loaded.rows
         previous = self._pending_selection or []
         old_row = selected_rows(self.table)[0] if selected_rows(self.table) else 0
         self._pending_selection = None
         self.model.set_rows(rows)
-        self.count_label.setText(_count_text(rows))
+        self.count_label.setText(_count_text(loaded))
         if rows:
             self.queue_stack.setCurrentWidget(self.table)
         else:
@@ -148,7 +148,7 @@ class ReviewTab(QWidget):
             self.select_rows([min(old_row, len(rows) - 1)])
         else:
             self.pane.show_empty("Nothing is waiting for review.")
-        self.count_changed.emit(len(rows))
+        self.count_changed.emit(loaded.total)
         self.queue_loaded.emit()
 
     def selected_ids(self) -> list[int]:
@@ -293,11 +293,30 @@ def _recipient(row: RunSummary) -> str:
     return row.sender_name or row.sender or f"item {row.run_id}"
 
 
-def _count_text(rows: list[RunSummary]) -> str:
-    if not rows:
+@dataclass(frozen=True)
+class LoadedQueue:
+    """The first :data:`QUEUE_LIMIT` queue rows, and how many wait in all (and are complaints)."""
+
+    rows: list[RunSummary]
+    total: int
+    complaints: int
+
+
+def _read_queue(service: TriageService) -> LoadedQueue:
+    queries = service.queries
+    return LoadedQueue(
+        rows=queries.queue(limit=QUEUE_LIMIT),
+        total=queries.queue_count(),
+        complaints=queries.queue_count(category="complaint"),
+    )
+
+
+def _count_text(loaded: LoadedQueue) -> str:
+    if not loaded.total:
         return "nothing waiting"
-    complaints = sum(1 for r in rows if r.category == "complaint")
-    text = f"{len(rows)} waiting"
-    if complaints:
-        text += f" · {complaints} complaint{'s' if complaints != 1 else ''} first"
+    text = f"{loaded.total:,} waiting"
+    if loaded.complaints:
+        text += f" · {loaded.complaints:,} complaint{'s' if loaded.complaints != 1 else ''} first"
+    if loaded.total > len(loaded.rows):
+        text += f" · the first {len(loaded.rows):,} shown (approve or reject to see more)"
     return text
