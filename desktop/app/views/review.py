@@ -318,5 +318,5 @@ def _count_text(loaded: LoadedQueue) -> str:
     if loaded.complaints:
         text += f" · {loaded.complaints:,} complaint{'s' if loaded.complaints != 1 else ''} first"
     if loaded.total > len(loaded.rows):
-        text += f" · the first {len(loaded.rows):,} shown (approve or reject to see more)"
+        text += f" · first {len(loaded.rows):,} shown"
     return text
