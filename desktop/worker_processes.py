@@ -176,6 +176,20 @@ class ExtraProcesses:
         self._new_runs += batch.new_runs
         self.consider(self._new_runs)
 
+    def finish(self, *, stop_now: bool) -> None:
+        """Wait for the workers (their counts join ``stats``), or stop them now; then free the
+        runs of any worker that died (``resume``)."""
+        pool, self.pool = self.pool, None
+        if pool is None:
+            return
+        try:
+            if stop_now:
+                pool.terminate()
+            else:
+                self.stats.add(pool.join())
+        finally:
+            self.service.resume()
+
 
 @contextmanager
 def extra_processes(
@@ -193,29 +207,16 @@ def extra_processes(
     """
     if processes is None:
         extra = ExtraProcesses(service, auto_process_count() - 1, start_at_backlog=AUTO_BACKLOG)
-        counts = service.queries.state_counts().counts
-        extra.consider(sum(counts.get(state, 0) for state in CLAIMABLE_STATES))
+        extra.consider(service.queries.count_runs(states=CLAIMABLE_STATES))
     else:
         extra = ExtraProcesses(service, processes - 1, start_at_backlog=0)
         extra.consider(0)
     try:
         yield extra
     except BaseException:
-        if extra.pool is not None:
-            extra.pool.terminate()
-            service.resume()
+        extra.finish(stop_now=True)
         raise
-    pool = extra.pool
-    if pool is None:
-        return
-    if stop is not None and stop.is_set():
-        pool.terminate()
-        service.resume()
-        return
-    try:
-        extra.stats.add(pool.join())
-    finally:
-        service.resume()  # frees the runs of a worker that died
+    extra.finish(stop_now=stop is not None and stop.is_set())
 
 
 def poll_in_processes(

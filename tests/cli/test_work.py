@@ -21,6 +21,7 @@ from connectors.local_folder import EmlFolderSource
 from desktop.wiring import open_service
 from desktop.worker_processes import AUTO_BACKLOG, WorkerProcessError, WorkerProcesses, auto_process_count
 from engine.audit.verify import verify_chain
+from engine.profile import Profile
 from engine.storage import audit_repo
 from engine.storage.db import Database
 from tests.connectors.imap.helpers import message
@@ -46,7 +47,7 @@ def _app(
 
 def _profile_facts(profile: Path) -> dict[str, object]:
     """Runs per email, leases still held, states, and whether the audit chain verifies."""
-    db = Database(f"sqlite+pysqlite:///{profile / 'inbox-triage.db'}")
+    db = Database(Profile(profile).database_url())
     try:
         with db.read() as conn:
             per_email = conn.execute(text("SELECT COUNT(*) FROM runs GROUP BY email_id")).scalars().all()
